@@ -1,0 +1,566 @@
+"""The matching engine: price-time priority over every listed instrument.
+
+Pure and synchronous. ``execute`` takes one command and the nanosecond time
+the sequencer stamped on it and returns the events it caused; the same
+commands with the same times always give the same events and the same state
+hash. Business rejections are ``OrderRejected`` events, never exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from heapq import heappop, heappush
+
+from hft.core import rejects
+from hft.domain.book.level import Level
+from hft.domain.book.order_book import OrderBook
+from hft.domain.book.side import BookSide
+from hft.domain.commands import (
+    AmendOrder,
+    CancelOrder,
+    Command,
+    EndSession,
+    ExpireOrders,
+    MassCancel,
+    SetSelfTradePrevention,
+    SubmitOrder,
+)
+from hft.domain.events import (
+    CANCEL_REASON_EXPIRED,
+    CANCEL_REASON_FOK_NOT_FILLED,
+    CANCEL_REASON_IOC_REMAINDER,
+    CANCEL_REASON_MARKET_REMAINDER,
+    CANCEL_REASON_MASS_CANCEL,
+    CANCEL_REASON_SELF_TRADE,
+    CANCEL_REASON_USER,
+    BookLevelChanged,
+    Event,
+    OrderAccepted,
+    OrderCancelled,
+    OrderReduced,
+    OrderRejected,
+    OrderReplaced,
+    StopTriggered,
+    TradeExecuted,
+)
+from hft.domain.instruments import Instrument
+from hft.domain.matching.validation import check_amend, check_new_order
+from hft.domain.orders import (
+    BUY,
+    DAY,
+    FOK,
+    GTD,
+    IOC,
+    MARKET,
+    STOP,
+    STOP_LIMIT,
+    STP_CANCEL_BOTH,
+    STP_CANCEL_NEWEST,
+    STP_CANCEL_OLDEST,
+    STP_DECREMENT_AND_CANCEL,
+    STP_DEFAULT,
+    STP_NONE,
+    Order,
+)
+
+# Every level key is above this, so a market order crosses every level.
+_CROSSES_EVERYTHING = -(2**62)
+
+
+class MatchingEngine:
+    """Books for every instrument, and the one place orders change state."""
+
+    def __init__(self, instruments: Iterable[Instrument]) -> None:
+        self.books: dict[str, OrderBook] = {}
+        for instrument in instruments:
+            self.books[instrument.symbol] = OrderBook(instrument)
+        # Live orders: resting in a book or waiting as an untriggered stop.
+        self.orders: dict[int, Order] = {}
+        self.account_self_trade_prevention: dict[int, int] = {}
+        self.gtd_expiries: list[tuple[int, int]] = []
+        self.sequence = 0
+        self.last_order_id = 0
+        self.last_trade_id = 0
+        self.last_priority = 0
+        self._ts = 0
+        self._events: list[Event] = []
+
+    # -- entry point ---------------------------------------------------------
+
+    def execute(self, command: Command, ts: int) -> list[Event]:
+        """Apply ``command`` at engine time ``ts`` (ns) and return the events, in order.
+
+        Expires due GTD orders first. Cost: O(1) amortised for a passive order
+        or a cancel, plus O(1) per fill.
+        """
+        self._ts = ts
+        events: list[Event] = []
+        self._events = events
+        expiries = self.gtd_expiries
+        if expiries and expiries[0][0] <= ts:
+            self._expire_due(ts)
+        if isinstance(command, SubmitOrder):
+            self._submit(command)
+        elif isinstance(command, CancelOrder):
+            self._cancel(command)
+        elif isinstance(command, AmendOrder):
+            self._amend(command)
+        elif isinstance(command, MassCancel):
+            self._mass_cancel(command)
+        elif isinstance(command, EndSession):
+            self._end_session(command)
+        elif isinstance(command, SetSelfTradePrevention):
+            self._set_self_trade_prevention(command)
+        elif not isinstance(command, ExpireOrders):
+            raise TypeError(f"not an engine command: {command!r}")
+        return events
+
+    # -- new orders ----------------------------------------------------------
+
+    def _submit(self, command: SubmitOrder) -> None:
+        if command.order_id <= self.last_order_id:
+            self._reject(command.order_id, command.account, rejects.DUPLICATE_ORDER_ID)
+            return
+        self.last_order_id = command.order_id
+        book = self.books.get(command.symbol)
+        if book is None:
+            self._reject(command.order_id, command.account, rejects.UNKNOWN_SYMBOL)
+            return
+        code = check_new_order(command, book.instrument, self._ts)
+        if code == 0 and command.post_only and _crosses(book.contra(command.side), command.side, command.price):
+            code = rejects.POST_ONLY_WOULD_TAKE
+        if code:
+            self._reject(command.order_id, command.account, code)
+            return
+        order = self._new_order(command)
+        self.sequence += 1
+        self._events.append(
+            OrderAccepted(
+                self.sequence,
+                self._ts,
+                order.order_id,
+                order.account,
+                order.symbol,
+                order.side,
+                order.order_type,
+                order.time_in_force,
+                order.price,
+                order.quantity,
+                order.stop_price,
+                order.display_quantity,
+                order.client_order_id,
+            )
+        )
+        if order.order_type == STOP or order.order_type == STOP_LIMIT:
+            if book.stop_reached(order.side, order.stop_price):
+                self._trigger(book, order)
+            else:
+                self._wait_for_trigger(book, order)
+        else:
+            self._take(book, order)
+        if book.buy_stops or book.sell_stops:
+            self._trigger_stops(book)
+
+    def _new_order(self, command: SubmitOrder) -> Order:
+        stp = command.self_trade_prevention
+        if stp == STP_DEFAULT:
+            stp = self.account_self_trade_prevention.get(command.account, STP_NONE)
+        self.last_priority += 1
+        order = Order(
+            command.order_id,
+            command.account,
+            command.symbol,
+            command.side,
+            command.order_type,
+            command.time_in_force,
+            command.price,
+            command.quantity,
+            command.stop_price,
+            command.display_quantity,
+            command.post_only,
+            stp,
+            command.expire_ts,
+            command.client_order_id,
+            self._ts,
+        )
+        order.priority = self.last_priority
+        return order
+
+    def _take(self, book: OrderBook, order: Order) -> None:
+        """Match an incoming (or re-priced, or triggered) order, then rest or cancel what is left."""
+        if order.time_in_force == FOK and not _fills_completely(book, order):
+            self._cancelled(order, CANCEL_REASON_FOK_NOT_FILLED)
+            return
+        contra = book.contra(order.side)
+        best = contra.best()
+        if best is not None and best.key >= _cross_key(order):
+            self._match(book, contra, order)
+        if order.leaves == 0:
+            return
+        if order.order_type == MARKET or order.order_type == STOP:
+            self._cancelled(order, CANCEL_REASON_MARKET_REMAINDER)
+        elif order.time_in_force == IOC:
+            self._cancelled(order, CANCEL_REASON_IOC_REMAINDER)
+        elif order.time_in_force == FOK:
+            # Only self-trade prevention can leave a FOK remainder behind.
+            self._cancelled(order, CANCEL_REASON_SELF_TRADE)
+        else:
+            self._rest(book, order)
+
+    def _rest(self, book: OrderBook, order: Order) -> None:
+        # A taker's visible quantity is not kept up to date while it trades; set it as it joins the book.
+        display = order.display_quantity
+        order.visible = order.leaves if display == 0 or display > order.leaves else display
+        level = book.side(order.side).level_at(order.price)
+        level.append(order)
+        self.orders[order.order_id] = order
+        if order.time_in_force == GTD:
+            heappush(self.gtd_expiries, (order.expire_ts, order.order_id))
+        self._level_changed(book, level, order.side)
+
+    # -- matching ------------------------------------------------------------
+
+    def _match(self, book: OrderBook, contra: BookSide, taker: Order) -> None:
+        """Trade ``taker`` against ``contra`` in price-time priority while it crosses."""
+        cross_key = _cross_key(taker)
+        stp = taker.self_trade_prevention
+        levels = contra.levels
+        orders = self.orders
+        events = self._events
+        ts = self._ts
+        symbol = book.symbol
+        while taker.leaves > 0 and levels:
+            level = levels[-1]
+            if level.key < cross_key:
+                break
+            price = level.price
+            while taker.leaves > 0:
+                maker = level.head
+                if maker is None:
+                    break
+                if stp != STP_NONE and maker.account == taker.account:
+                    self._prevent_self_trade(book, level, maker, taker, stp)
+                    continue
+                quantity = taker.leaves if taker.leaves < maker.visible else maker.visible
+                maker.visible -= quantity
+                maker.leaves -= quantity
+                maker.filled += quantity
+                taker.leaves -= quantity
+                taker.filled += quantity
+                level.visible -= quantity
+                level.leaves -= quantity
+                self.last_trade_id += 1
+                self.sequence += 1
+                events.append(
+                    TradeExecuted(
+                        self.sequence,
+                        ts,
+                        self.last_trade_id,
+                        symbol,
+                        price,
+                        quantity,
+                        taker.side,
+                        taker.order_id,
+                        taker.account,
+                        taker.leaves,
+                        maker.order_id,
+                        maker.account,
+                        maker.leaves,
+                    )
+                )
+                if maker.visible == 0:
+                    level.remove(maker)
+                    if maker.leaves == 0:
+                        del orders[maker.order_id]
+                    else:
+                        self._replenish(level, maker)
+                book.last_price = price
+                self.sequence += 1
+                events.append(BookLevelChanged(self.sequence, ts, symbol, maker.side, price, level.visible, level.count))
+            # Self-trade prevention may already have dropped the level it emptied.
+            if level.count == 0 and levels and levels[-1] is level:
+                contra.discard(level)
+
+    def _replenish(self, level: Level, iceberg: Order) -> None:
+        """Show an iceberg's next slice at the back of its level (it loses time priority)."""
+        iceberg.visible = iceberg.display_quantity if iceberg.display_quantity < iceberg.leaves else iceberg.leaves
+        self.last_priority += 1
+        iceberg.priority = self.last_priority
+        level.append(iceberg)
+
+    def _prevent_self_trade(self, book: OrderBook, level: Level, maker: Order, taker: Order, mode: int) -> None:
+        """Resolve a would-be self-trade by the taker's mode; always removes or shrinks one side."""
+        if mode == STP_DECREMENT_AND_CANCEL:
+            if maker.leaves > taker.leaves:
+                self._reduce_resting(book, maker, taker.leaves)
+                self._cancelled(taker, CANCEL_REASON_SELF_TRADE)
+                return
+            if taker.leaves > maker.leaves:
+                self._reduce_taker(taker, maker.leaves)
+                self._cancel_live(book, maker, CANCEL_REASON_SELF_TRADE)
+                return
+            mode = STP_CANCEL_BOTH
+        if mode == STP_CANCEL_OLDEST or mode == STP_CANCEL_BOTH:
+            self._cancel_live(book, maker, CANCEL_REASON_SELF_TRADE)
+        if mode == STP_CANCEL_NEWEST or mode == STP_CANCEL_BOTH:
+            self._cancelled(taker, CANCEL_REASON_SELF_TRADE)
+
+    def _reduce_taker(self, taker: Order, by: int) -> None:
+        taker.leaves -= by
+        self.sequence += 1
+        self._events.append(
+            OrderReduced(self.sequence, self._ts, taker.order_id, taker.account, taker.symbol, by, taker.leaves)
+        )
+
+    def _reduce_resting(self, book: OrderBook, order: Order, by: int) -> None:
+        level = order.level
+        assert level is not None
+        new_visible = order.visible if order.visible < order.leaves - by else order.leaves - by
+        level.visible -= order.visible - new_visible
+        level.leaves -= by
+        order.visible = new_visible
+        order.leaves -= by
+        self.sequence += 1
+        self._events.append(
+            OrderReduced(self.sequence, self._ts, order.order_id, order.account, order.symbol, by, order.leaves)
+        )
+        self._level_changed(book, level, order.side)
+
+    # -- stops ---------------------------------------------------------------
+
+    def _wait_for_trigger(self, book: OrderBook, order: Order) -> None:
+        self.orders[order.order_id] = order
+        book.add_stop(order)
+        if order.time_in_force == GTD:
+            heappush(self.gtd_expiries, (order.expire_ts, order.order_id))
+
+    def _trigger(self, book: OrderBook, order: Order) -> None:
+        order.triggered = True
+        self.sequence += 1
+        self._events.append(
+            StopTriggered(self.sequence, self._ts, order.order_id, order.account, order.symbol, book.last_price)
+        )
+        self._take(book, order)
+
+    def _trigger_stops(self, book: OrderBook) -> None:
+        """Fire every stop the last price has reached, one at a time, each re-checked after the last."""
+        while True:
+            order = book.pop_triggered_stop()
+            if order is None:
+                return
+            del self.orders[order.order_id]
+            self._trigger(book, order)
+
+    # -- cancels, amends, expiry ---------------------------------------------
+
+    def _cancel(self, command: CancelOrder) -> None:
+        order = self.orders.get(command.order_id)
+        if order is None or order.account != command.account:
+            self._reject(command.order_id, command.account, rejects.UNKNOWN_ORDER)
+            return
+        self._cancel_live(self.books[order.symbol], order, CANCEL_REASON_USER)
+
+    def _cancel_live(self, book: OrderBook, order: Order, reason: int) -> None:
+        """Remove a live order (resting or waiting stop) and report it cancelled."""
+        del self.orders[order.order_id]
+        level = order.level
+        if level is None:
+            book.remove_stop(order)
+            self._cancelled(order, reason)
+            return
+        level.remove(order)
+        side = book.side(order.side)
+        if level.count == 0:
+            side.discard(level)
+        self._cancelled(order, reason)
+        self._level_changed(book, level, order.side)
+
+    def _amend(self, command: AmendOrder) -> None:
+        order = self.orders.get(command.order_id)
+        if order is None or order.account != command.account:
+            self._reject(command.order_id, command.account, rejects.UNKNOWN_ORDER)
+            return
+        book = self.books[order.symbol]
+        code = check_amend(command, order, book.instrument)
+        price = command.price or order.price
+        if code == 0 and order.post_only and price != order.price and _crosses(book.contra(order.side), order.side, price):
+            code = rejects.POST_ONLY_WOULD_TAKE
+        if code:
+            self._reject(command.order_id, command.account, code)
+            return
+        keeps_priority = (
+            price == order.price
+            and command.quantity <= order.quantity
+            and (command.stop_price == 0 or command.stop_price == order.stop_price)
+        )
+        if order.level is None:
+            self._amend_waiting_stop(book, order, command, keeps_priority)
+        elif keeps_priority:
+            self._shrink_in_place(book, order, command.quantity)
+        else:
+            self._reprice(book, order, price, command.quantity)
+        if book.buy_stops or book.sell_stops:
+            self._trigger_stops(book)
+
+    def _amend_waiting_stop(self, book: OrderBook, order: Order, command: AmendOrder, keeps_priority: bool) -> None:
+        book.remove_stop(order)
+        order.price = command.price or order.price
+        order.stop_price = command.stop_price or order.stop_price
+        order.quantity = command.quantity
+        order.leaves = command.quantity
+        order.visible = command.quantity
+        if not keeps_priority:
+            self.last_priority += 1
+            order.priority = self.last_priority
+        self._replaced(order, keeps_priority)
+        if book.stop_reached(order.side, order.stop_price):
+            del self.orders[order.order_id]
+            self._trigger(book, order)
+        else:
+            book.add_stop(order)
+
+    def _shrink_in_place(self, book: OrderBook, order: Order, quantity: int) -> None:
+        level = order.level
+        assert level is not None
+        reduction = order.quantity - quantity
+        new_leaves = order.leaves - reduction
+        new_visible = order.visible if order.visible < new_leaves else new_leaves
+        level.visible -= order.visible - new_visible
+        level.leaves -= reduction
+        order.quantity = quantity
+        order.leaves = new_leaves
+        order.visible = new_visible
+        self._replaced(order, True)
+        self._level_changed(book, level, order.side)
+
+    def _reprice(self, book: OrderBook, order: Order, price: int, quantity: int) -> None:
+        """Cancel-replace semantics: leave the level, take the new terms, re-enter as a taker."""
+        level = order.level
+        assert level is not None
+        level.remove(order)
+        if level.count == 0:
+            book.side(order.side).discard(level)
+        del self.orders[order.order_id]
+        self._level_changed(book, level, order.side)
+        order.price = price
+        order.quantity = quantity
+        order.leaves = quantity - order.filled
+        self.last_priority += 1
+        order.priority = self.last_priority
+        self._replaced(order, False)
+        self._take(book, order)
+
+    def _mass_cancel(self, command: MassCancel) -> None:
+        if command.account <= 0:
+            self._reject(0, command.account, rejects.INVALID_ACCOUNT)
+            return
+        for order in list(self.orders.values()):
+            if (
+                order.account == command.account
+                and (not command.symbol or order.symbol == command.symbol)
+                and (command.side == 0 or order.side == command.side)
+            ):
+                self._cancel_live(self.books[order.symbol], order, CANCEL_REASON_MASS_CANCEL)
+
+    def _end_session(self, command: EndSession) -> None:
+        for order in list(self.orders.values()):
+            if order.time_in_force == DAY and (not command.symbol or order.symbol == command.symbol):
+                self._cancel_live(self.books[order.symbol], order, CANCEL_REASON_EXPIRED)
+
+    def _expire_due(self, ts: int) -> None:
+        expiries = self.gtd_expiries
+        while expiries and expiries[0][0] <= ts:
+            expire_ts, order_id = heappop(expiries)
+            order = self.orders.get(order_id)
+            # Entries of orders that already left the book are skipped here, not searched for earlier.
+            if order is not None and order.expire_ts == expire_ts:
+                self._cancel_live(self.books[order.symbol], order, CANCEL_REASON_EXPIRED)
+
+    def _set_self_trade_prevention(self, command: SetSelfTradePrevention) -> None:
+        if command.account <= 0:
+            self._reject(0, command.account, rejects.INVALID_ACCOUNT)
+        elif command.mode <= STP_DEFAULT or command.mode > STP_DECREMENT_AND_CANCEL:
+            self._reject(0, command.account, rejects.INVALID_SELF_TRADE_PREVENTION)
+        else:
+            self.account_self_trade_prevention[command.account] = command.mode
+
+    # -- event helpers -------------------------------------------------------
+
+    def _reject(self, order_id: int, account: int, code: int) -> None:
+        self.sequence += 1
+        self._events.append(OrderRejected(self.sequence, self._ts, order_id, account, code))
+
+    def _cancelled(self, order: Order, reason: int) -> None:
+        self.sequence += 1
+        self._events.append(
+            OrderCancelled(self.sequence, self._ts, order.order_id, order.account, order.symbol, reason, order.leaves)
+        )
+        order.leaves = 0
+        order.visible = 0
+
+    def _replaced(self, order: Order, priority_kept: bool) -> None:
+        self.sequence += 1
+        self._events.append(
+            OrderReplaced(
+                self.sequence,
+                self._ts,
+                order.order_id,
+                order.account,
+                order.symbol,
+                order.price,
+                order.stop_price,
+                order.quantity,
+                order.leaves,
+                priority_kept,
+            )
+        )
+
+    def _level_changed(self, book: OrderBook, level: Level, side: int) -> None:
+        self.sequence += 1
+        self._events.append(
+            BookLevelChanged(self.sequence, self._ts, book.symbol, side, level.price, level.visible, level.count)
+        )
+
+
+def _cross_key(taker: Order) -> int:
+    """The smallest contra level key ``taker`` trades with (see ``BookSide.key_of``)."""
+    if taker.order_type == MARKET or taker.order_type == STOP:
+        return _CROSSES_EVERYTHING
+    return -taker.price if taker.side == BUY else taker.price
+
+
+def _crosses(contra: BookSide, side: int, price: int) -> bool:
+    best = contra.best()
+    if best is None:
+        return False
+    return best.key >= (-price if side == BUY else price)
+
+
+def _fills_completely(book: OrderBook, taker: Order) -> bool:
+    """Say whether a FOK order would fill in full, counting iceberg reserves.
+
+    Under self-trade prevention the taker's own orders count as nothing, and
+    meeting one that would cut the taker short (every mode but cancel-oldest)
+    before the quantity is reached means it would not fill completely.
+    """
+    needed = taker.leaves
+    cross_key = _cross_key(taker)
+    levels = book.contra(taker.side).levels
+    stp = taker.self_trade_prevention
+    index = len(levels) - 1
+    while index >= 0 and needed > 0:
+        level = levels[index]
+        if level.key < cross_key:
+            return False
+        if stp == STP_NONE:
+            needed -= level.leaves
+        else:
+            maker = level.head
+            while maker is not None and needed > 0:
+                if maker.account != taker.account:
+                    needed -= maker.leaves
+                elif stp != STP_CANCEL_OLDEST:
+                    return False
+                maker = maker.next
+        index -= 1
+    return needed <= 0
