@@ -24,7 +24,9 @@ def digest(instruments: list[Instrument], commands: list[Command]) -> dict[str, 
     """Run the flow once and return the shared digest (see shared/bench/README.md)."""
     engine = MatchingEngine(instruments)
     counts = execute_for_digest(engine, commands)
-    resting = sum(level.count for book in engine.books.values() for side in (book.bids, book.asks) for level in side.levels)
+    resting = sum(
+        level.count for book in engine.books.values() for side in (book.bids, book.asks) for level in side.levels
+    )
     tops = [queries.top_of_book(engine, instrument.symbol) for instrument in instruments]
     top = tops[0] if len(tops) == 1 else None
     return {

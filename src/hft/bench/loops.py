@@ -16,9 +16,7 @@ from hft.domain.matching.engine import MatchingEngine
 def execute_all(engine: MatchingEngine, commands: list[Command]) -> int:
     """Execute every command, dropping the events; return the number of events produced."""
     produced = 0
-    ts = 0
-    for command in commands:
-        ts += 1
+    for ts, command in enumerate(commands, start=1):
         produced += len(engine.execute(command, ts))
     return produced
 
@@ -26,12 +24,10 @@ def execute_all(engine: MatchingEngine, commands: list[Command]) -> int:
 def execute_each_timed(engine: MatchingEngine, commands: list[Command]) -> list[int]:
     """Execute every command and return each one's latency in nanoseconds."""
     latencies = [0] * len(commands)
-    ts = 0
-    for command in commands:
+    for index, command in enumerate(commands):
         start = perf_counter_ns()
-        engine.execute(command, ts + 1)
-        latencies[ts] = perf_counter_ns() - start
-        ts += 1
+        engine.execute(command, index + 1)
+        latencies[index] = perf_counter_ns() - start
     return latencies
 
 
@@ -39,9 +35,7 @@ def execute_for_digest(engine: MatchingEngine, commands: list[Command]) -> dict[
     """Execute every command and summarise the result as the shared digest counts and trade hash."""
     trade_hash = hashlib.sha256()
     trades = volume = notional = cancels_accepted = cancels_rejected = 0
-    ts = 0
-    for command in commands:
-        ts += 1
+    for ts, command in enumerate(commands, start=1):
         events = engine.execute(command, ts)
         is_cancel = isinstance(command, CancelOrder)
         for event in events:

@@ -90,17 +90,38 @@ def read_csv(path: Path) -> Iterator[FlowRow]:
         for line_number, fields in enumerate(reader, start=2):
             try:
                 op, order_id, account, symbol, side, order_type, tif, price, quantity = fields
-                yield FlowRow(op, int(order_id), int(account), symbol, side, order_type, tif, int(price), int(quantity))
+                row = FlowRow(op, int(order_id), int(account), symbol, side, order_type, tif, int(price), int(quantity))
             except ValueError as error:
                 raise ValueError(f"{path}:{line_number}: not a flow row: {fields!r}") from error
+            problem = _row_problem(row)
+            if problem:
+                raise ValueError(f"{path}:{line_number}: {problem}: {fields!r}")
+            yield row
+
+
+def _row_problem(row: FlowRow) -> str:
+    if row.op == "C":
+        return ""
+    if row.op != "N":
+        return f"op must be N or C, not {row.op!r}"
+    if row.side not in SIDES_BY_NAME:
+        return f"side must be BUY or SELL, not {row.side!r}"
+    if row.type not in ORDER_TYPES_BY_NAME:
+        return f"unknown order type {row.type!r}"
+    if row.tif not in TIMES_IN_FORCE_BY_NAME:
+        return f"unknown time in force {row.tif!r}"
+    if not row.symbol:
+        return "a new order needs a symbol"
+    return ""
 
 
 def to_command(row: FlowRow) -> Command:
     """Translate one flow row into the engine command it stands for."""
     if row.op == "C":
         return CancelOrder(row.order_id, row.account)
-    if row.op != "N":
-        raise ValueError(f"unknown op {row.op!r} for order {row.order_id}")
+    problem = _row_problem(row)
+    if problem:
+        raise ValueError(f"order {row.order_id}: {problem}")
     return SubmitOrder(
         row.order_id,
         row.account,

@@ -4,4 +4,18 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="hft: an electronic trading venue.", no_args_is_help=True)
+from hft import __version__
+from hft.cli.bench import bench_app
+from hft.cli.demo import demo
+from hft.domain.matching import engine
+
+app = typer.Typer(help="hft: an electronic trading venue you can run on a laptop.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+app.command()(demo)
+
+
+@app.command()
+def version() -> None:
+    """Print the installed version and whether the engine is compiled."""
+    build = "compiled" if engine.__file__ and not engine.__file__.endswith(".py") else "pure Python"
+    typer.echo(f"hft {__version__} ({build} engine)")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from mypy_extensions import mypyc_attr
+from mypy_extensions import i64, mypyc_attr
 
 from hft.domain.orders import GTC, LIMIT, STP_DEFAULT
 
@@ -30,19 +30,19 @@ class SubmitOrder(Command):
 
     def __init__(
         self,
-        order_id: int,
-        account: int,
+        order_id: i64,
+        account: i64,
         symbol: str,
-        side: int,
-        quantity: int,
-        price: int = 0,
-        order_type: int = LIMIT,
-        time_in_force: int = GTC,
-        stop_price: int = 0,
-        display_quantity: int = 0,
+        side: i64,
+        quantity: i64,
+        price: i64 = 0,
+        order_type: i64 = LIMIT,
+        time_in_force: i64 = GTC,
+        stop_price: i64 = 0,
+        display_quantity: i64 = 0,
         post_only: bool = False,
-        self_trade_prevention: int = STP_DEFAULT,
-        expire_ts: int = 0,
+        self_trade_prevention: i64 = STP_DEFAULT,
+        expire_ts: i64 = 0,
         client_order_id: str = "",
     ) -> None:
         self.order_id: Final = order_id
@@ -65,7 +65,7 @@ class SubmitOrder(Command):
 class CancelOrder(Command):
     """Cancel a live order of ``account`` (resting or a waiting stop)."""
 
-    def __init__(self, order_id: int, account: int) -> None:
+    def __init__(self, order_id: i64, account: i64) -> None:
         self.order_id: Final = order_id
         self.account: Final = account
 
@@ -79,7 +79,7 @@ class AmendOrder(Command):
     quantity at the same price keeps time priority; anything else loses it.
     """
 
-    def __init__(self, order_id: int, account: int, quantity: int, price: int = 0, stop_price: int = 0) -> None:
+    def __init__(self, order_id: i64, account: i64, quantity: i64, price: i64 = 0, stop_price: i64 = 0) -> None:
         self.order_id: Final = order_id
         self.account: Final = account
         self.quantity: Final = quantity
@@ -91,7 +91,7 @@ class AmendOrder(Command):
 class MassCancel(Command):
     """Cancel every live order of ``account``, optionally only one symbol ("" = all) and side (0 = both)."""
 
-    def __init__(self, account: int, symbol: str = "", side: int = 0) -> None:
+    def __init__(self, account: i64, symbol: str = "", side: i64 = 0) -> None:
         self.account: Final = account
         self.symbol: Final = symbol
         self.side: Final = side
@@ -118,6 +118,6 @@ class ExpireOrders(Command):
 class SetSelfTradePrevention(Command):
     """Set the self-trade prevention mode used by ``account``'s orders that name none."""
 
-    def __init__(self, account: int, mode: int) -> None:
+    def __init__(self, account: i64, mode: i64) -> None:
         self.account: Final = account
         self.mode: Final = mode

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from mypy_extensions import mypyc_attr
+from mypy_extensions import i64, mypyc_attr
 
 from hft.core.rejects import reject_name, reject_text
 
@@ -36,29 +36,29 @@ CANCEL_REASON_NAMES: Final[dict[int, str]] = {
 class Event:
     """Base of every engine event."""
 
-    def __init__(self, sequence: int, ts: int) -> None:
+    def __init__(self, sequence: i64, ts: i64) -> None:
         self.sequence: Final = sequence
         self.ts: Final = ts
 
 
-@mypyc_attr(acyclic=True)
+@mypyc_attr(acyclic=True, free_list_len=1)
 class OrderAccepted(Event):
     """A new order passed validation and is live (it may trade at once)."""
 
     def __init__(
         self,
-        sequence: int,
-        ts: int,
-        order_id: int,
-        account: int,
+        sequence: i64,
+        ts: i64,
+        order_id: i64,
+        account: i64,
         symbol: str,
-        side: int,
-        order_type: int,
-        time_in_force: int,
-        price: int,
-        quantity: int,
-        stop_price: int,
-        display_quantity: int,
+        side: i64,
+        order_type: i64,
+        time_in_force: i64,
+        price: i64,
+        quantity: i64,
+        stop_price: i64,
+        display_quantity: i64,
         client_order_id: str,
     ) -> None:
         super().__init__(sequence, ts)
@@ -75,11 +75,15 @@ class OrderAccepted(Event):
         self.client_order_id: Final = client_order_id
 
 
-@mypyc_attr(acyclic=True)
+@mypyc_attr(acyclic=True, free_list_len=1)
 class OrderRejected(Event):
-    """A command was refused and changed nothing. ``order_id`` is the one it named (0 if none)."""
+    """A command was refused and changed nothing.
 
-    def __init__(self, sequence: int, ts: int, order_id: int, account: int, code: int) -> None:
+    ``order_id`` is the one it named (0 if none). A refused new order still
+    uses up its id: ids only ever increase.
+    """
+
+    def __init__(self, sequence: i64, ts: i64, order_id: i64, account: i64, code: i64) -> None:
         super().__init__(sequence, ts)
         self.order_id: Final = order_id
         self.account: Final = account
@@ -96,7 +100,7 @@ class OrderRejected(Event):
         return reject_text(self.code)
 
 
-@mypyc_attr(acyclic=True)
+@mypyc_attr(acyclic=True, free_list_len=1)
 class TradeExecuted(Event):
     """A taker matched a resting maker at the maker's price.
 
@@ -106,19 +110,19 @@ class TradeExecuted(Event):
 
     def __init__(
         self,
-        sequence: int,
-        ts: int,
-        trade_id: int,
+        sequence: i64,
+        ts: i64,
+        trade_id: i64,
         symbol: str,
-        price: int,
-        quantity: int,
-        aggressor_side: int,
-        taker_order_id: int,
-        taker_account: int,
-        taker_leaves: int,
-        maker_order_id: int,
-        maker_account: int,
-        maker_leaves: int,
+        price: i64,
+        quantity: i64,
+        aggressor_side: i64,
+        taker_order_id: i64,
+        taker_account: i64,
+        taker_leaves: i64,
+        maker_order_id: i64,
+        maker_account: i64,
+        maker_leaves: i64,
     ) -> None:
         super().__init__(sequence, ts)
         self.trade_id: Final = trade_id
@@ -134,12 +138,12 @@ class TradeExecuted(Event):
         self.maker_leaves: Final = maker_leaves
 
 
-@mypyc_attr(acyclic=True)
+@mypyc_attr(acyclic=True, free_list_len=1)
 class OrderCancelled(Event):
     """An order left the book unfilled (``cancelled_quantity`` of it); see CANCEL_REASON_*."""
 
     def __init__(
-        self, sequence: int, ts: int, order_id: int, account: int, symbol: str, reason: int, cancelled_quantity: int
+        self, sequence: i64, ts: i64, order_id: i64, account: i64, symbol: str, reason: i64, cancelled_quantity: i64
     ) -> None:
         super().__init__(sequence, ts)
         self.order_id: Final = order_id
@@ -151,16 +155,25 @@ class OrderCancelled(Event):
 
 @mypyc_attr(acyclic=True)
 class OrderReduced(Event):
-    """Self-trade prevention (decrement-and-cancel) took ``reduced_by`` off a live order."""
+    """Self-trade prevention (decrement-and-cancel) took ``reduced_by`` off a live order's quantity."""
 
     def __init__(
-        self, sequence: int, ts: int, order_id: int, account: int, symbol: str, reduced_by: int, leaves: int
+        self,
+        sequence: i64,
+        ts: i64,
+        order_id: i64,
+        account: i64,
+        symbol: str,
+        reduced_by: i64,
+        quantity: i64,
+        leaves: i64,
     ) -> None:
         super().__init__(sequence, ts)
         self.order_id: Final = order_id
         self.account: Final = account
         self.symbol: Final = symbol
         self.reduced_by: Final = reduced_by
+        self.quantity: Final = quantity
         self.leaves: Final = leaves
 
 
@@ -170,15 +183,15 @@ class OrderReplaced(Event):
 
     def __init__(
         self,
-        sequence: int,
-        ts: int,
-        order_id: int,
-        account: int,
+        sequence: i64,
+        ts: i64,
+        order_id: i64,
+        account: i64,
         symbol: str,
-        price: int,
-        stop_price: int,
-        quantity: int,
-        leaves: int,
+        price: i64,
+        stop_price: i64,
+        quantity: i64,
+        leaves: i64,
         priority_kept: bool,
     ) -> None:
         super().__init__(sequence, ts)
@@ -196,7 +209,7 @@ class OrderReplaced(Event):
 class StopTriggered(Event):
     """A stop order's trigger was reached by ``last_price`` and it now acts as a MARKET or LIMIT order."""
 
-    def __init__(self, sequence: int, ts: int, order_id: int, account: int, symbol: str, last_price: int) -> None:
+    def __init__(self, sequence: i64, ts: i64, order_id: i64, account: i64, symbol: str, last_price: i64) -> None:
         super().__init__(sequence, ts)
         self.order_id: Final = order_id
         self.account: Final = account
@@ -204,12 +217,12 @@ class StopTriggered(Event):
         self.last_price: Final = last_price
 
 
-@mypyc_attr(acyclic=True)
+@mypyc_attr(acyclic=True, free_list_len=1)
 class BookLevelChanged(Event):
     """L2 delta: the visible quantity and order count at one price level is now this (0 = level gone)."""
 
     def __init__(
-        self, sequence: int, ts: int, symbol: str, side: int, price: int, quantity: int, order_count: int
+        self, sequence: i64, ts: i64, symbol: str, side: i64, price: i64, quantity: i64, order_count: i64
     ) -> None:
         super().__init__(sequence, ts)
         self.symbol: Final = symbol
@@ -217,3 +230,13 @@ class BookLevelChanged(Event):
         self.price: Final = price
         self.quantity: Final = quantity
         self.order_count: Final = order_count
+
+
+@mypyc_attr(acyclic=True)
+class SelfTradePreventionSet(Event):
+    """``account``'s orders that name no self-trade prevention mode now use ``mode``."""
+
+    def __init__(self, sequence: i64, ts: i64, account: i64, mode: i64) -> None:
+        super().__init__(sequence, ts)
+        self.account: Final = account
+        self.mode: Final = mode

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-from mypy_extensions import mypyc_attr
+from mypy_extensions import i64, mypyc_attr
 
 if TYPE_CHECKING:
     from hft.domain.book.level import Level
@@ -57,7 +57,7 @@ TIMES_IN_FORCE_BY_NAME: Final = _parser(TIME_IN_FORCE_NAMES)
 STP_BY_NAME: Final = _parser(STP_NAMES)
 
 
-@mypyc_attr(acyclic=True)
+@mypyc_attr(acyclic=True, free_list_len=1)
 class Order:
     """A live order owned by the engine: resting in a book or waiting as a stop.
 
@@ -68,21 +68,21 @@ class Order:
 
     def __init__(
         self,
-        order_id: int,
-        account: int,
+        order_id: i64,
+        account: i64,
         symbol: str,
-        side: int,
-        order_type: int,
-        time_in_force: int,
-        price: int,
-        quantity: int,
-        stop_price: int,
-        display_quantity: int,
+        side: i64,
+        order_type: i64,
+        time_in_force: i64,
+        price: i64,
+        quantity: i64,
+        stop_price: i64,
+        display_quantity: i64,
         post_only: bool,
-        self_trade_prevention: int,
-        expire_ts: int,
+        self_trade_prevention: i64,
+        expire_ts: i64,
         client_order_id: str,
-        ts_accepted: int,
+        ts_accepted: i64,
     ) -> None:
         self.order_id = order_id
         self.account = account
@@ -99,12 +99,12 @@ class Order:
         self.expire_ts = expire_ts
         self.client_order_id = client_order_id
         self.ts_accepted = ts_accepted
-        self.filled = 0
+        self.filled: i64 = 0
         self.leaves = quantity
         # Quantity shown in the book: all of it, or an iceberg's current slice.
         self.visible = quantity if display_quantity == 0 else min(display_quantity, quantity)
         # Time priority among orders at one price, and among stops.
-        self.priority = 0
+        self.priority: i64 = 0
         self.triggered = False
         self.prev: Order | None = None
         self.next: Order | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mypy_extensions import mypyc_attr
+from mypy_extensions import i64, mypyc_attr
 
 from hft.domain.orders import Order
 
@@ -16,12 +16,12 @@ class Level:
     quantity shown in L2 data; ``leaves`` adds iceberg reserves.
     """
 
-    def __init__(self, price: int, key: int) -> None:
+    def __init__(self, price: i64, key: i64) -> None:
         self.price = price
         self.key = key
-        self.visible = 0
-        self.leaves = 0
-        self.count = 0
+        self.visible: i64 = 0
+        self.leaves: i64 = 0
+        self.count: i64 = 0
         self.head: Order | None = None
         self.tail: Order | None = None
 

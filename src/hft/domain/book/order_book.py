@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import insort
 from typing import Final
 
-from mypy_extensions import mypyc_attr
+from mypy_extensions import i64, mypyc_attr
 
 from hft.domain.book.side import BookSide
 from hft.domain.instruments import Instrument
@@ -33,13 +33,13 @@ class OrderBook:
         self.asks: Final = BookSide(SELL)
         self.buy_stops: list[Order] = []
         self.sell_stops: list[Order] = []
-        self.last_price = 0
+        self.last_price: i64 = 0
 
-    def side(self, side: int) -> BookSide:
+    def side(self, side: i64) -> BookSide:
         """Return the side an order of ``side`` rests on."""
         return self.bids if side == BUY else self.asks
 
-    def contra(self, side: int) -> BookSide:
+    def contra(self, side: i64) -> BookSide:
         """Return the side an order of ``side`` trades against."""
         return self.asks if side == BUY else self.bids
 
@@ -54,18 +54,19 @@ class OrderBook:
         """Take a waiting stop out of its queue. O(n)."""
         (self.buy_stops if order.side == BUY else self.sell_stops).remove(order)
 
-    def pop_triggered_stop(self) -> Order | None:
-        """Remove and return the next stop the last price has reached, if any."""
-        last = self.last_price
-        if last == 0:
-            return None
-        if self.buy_stops and self.buy_stops[0].stop_price <= last:
+    def pop_triggered_stop(self, trade_low: i64, trade_high: i64) -> Order | None:
+        """Remove and return the next stop reached by trades between ``trade_low`` and ``trade_high``.
+
+        Buy stops fire lowest first and sell stops highest first: the order in
+        which a moving price reaches them.
+        """
+        if self.buy_stops and self.buy_stops[0].stop_price <= trade_high:
             return self.buy_stops.pop(0)
-        if self.sell_stops and self.sell_stops[0].stop_price >= last:
+        if self.sell_stops and self.sell_stops[0].stop_price >= trade_low:
             return self.sell_stops.pop(0)
         return None
 
-    def stop_reached(self, side: int, stop_price: int) -> bool:
+    def stop_reached(self, side: i64, stop_price: i64) -> bool:
         """Say whether a stop of ``side`` at ``stop_price`` would trigger at the last price."""
         last = self.last_price
         if last == 0:

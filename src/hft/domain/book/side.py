@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Final
 
-from mypy_extensions import mypyc_attr
+from mypy_extensions import i64, mypyc_attr
 
 from hft.domain.book.level import Level
 from hft.domain.orders import BUY
@@ -25,7 +25,18 @@ class BookSide:
         self.levels: list[Level] = []
         self.by_price: dict[int, Level] = {}
 
-    def key_of(self, price: int) -> int:
+    def __del__(self) -> None:
+        # Orders and levels link to each other and are invisible to the cycle
+        # collector (acyclic), so a discarded book unlinks them itself.
+        for level in self.levels:
+            for order in level.orders():
+                order.prev = None
+                order.next = None
+                order.level = None
+            level.head = None
+            level.tail = None
+
+    def key_of(self, price: i64) -> i64:
         """Return the sort key of ``price``: larger is better on both sides."""
         return price if self.side == BUY else -price
 
@@ -34,7 +45,7 @@ class BookSide:
         levels = self.levels
         return levels[-1] if levels else None
 
-    def level_at(self, price: int) -> Level:
+    def level_at(self, price: i64) -> Level:
         """Return the level at ``price``, creating it in sorted position if needed."""
         level = self.by_price.get(price)
         if level is not None:

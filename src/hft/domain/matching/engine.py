@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from heapq import heappop, heappush
+from typing import Final
+
+from mypy_extensions import i64
 
 from hft.core import rejects
 from hft.domain.book.level import Level
@@ -40,6 +43,7 @@ from hft.domain.events import (
     OrderReduced,
     OrderRejected,
     OrderReplaced,
+    SelfTradePreventionSet,
     StopTriggered,
     TradeExecuted,
 )
@@ -52,6 +56,7 @@ from hft.domain.orders import (
     GTD,
     IOC,
     MARKET,
+    SELL,
     STOP,
     STOP_LIMIT,
     STP_CANCEL_BOTH,
@@ -64,7 +69,9 @@ from hft.domain.orders import (
 )
 
 # Every level key is above this, so a market order crosses every level.
-_CROSSES_EVERYTHING = -(2**62)
+_CROSSES_EVERYTHING: Final = -(2**62)
+# Above every price: the lowest trade price of a command before it trades.
+_NO_TRADE_LOW: Final = 2**62
 
 
 class MatchingEngine:
@@ -78,16 +85,19 @@ class MatchingEngine:
         self.orders: dict[int, Order] = {}
         self.account_self_trade_prevention: dict[int, int] = {}
         self.gtd_expiries: list[tuple[int, int]] = []
-        self.sequence = 0
-        self.last_order_id = 0
-        self.last_trade_id = 0
-        self.last_priority = 0
-        self._ts = 0
+        self.sequence: i64 = 0
+        self.last_order_id: i64 = 0
+        self.last_trade_id: i64 = 0
+        self.last_priority: i64 = 0
+        self._ts: i64 = 0
+        # Lowest and highest trade price of the current command: stops trigger on every trade, not only the last.
+        self._trade_low: i64 = _NO_TRADE_LOW
+        self._trade_high: i64 = 0
         self._events: list[Event] = []
 
     # -- entry point ---------------------------------------------------------
 
-    def execute(self, command: Command, ts: int) -> list[Event]:
+    def execute(self, command: Command, ts: i64) -> list[Event]:
         """Apply ``command`` at engine time ``ts`` (ns) and return the events, in order.
 
         Expires due GTD orders first. Cost: O(1) amortised for a passive order
@@ -96,6 +106,8 @@ class MatchingEngine:
         self._ts = ts
         events: list[Event] = []
         self._events = events
+        self._trade_low = _NO_TRADE_LOW
+        self._trade_high = 0
         expiries = self.gtd_expiries
         if expiries and expiries[0][0] <= ts:
             self._expire_due(ts)
@@ -151,7 +163,7 @@ class MatchingEngine:
                 order.client_order_id,
             )
         )
-        if order.order_type == STOP or order.order_type == STOP_LIMIT:
+        if order.order_type in (STOP, STOP_LIMIT):
             if book.stop_reached(order.side, order.stop_price):
                 self._trigger(book, order)
             else:
@@ -164,7 +176,8 @@ class MatchingEngine:
     def _new_order(self, command: SubmitOrder) -> Order:
         stp = command.self_trade_prevention
         if stp == STP_DEFAULT:
-            stp = self.account_self_trade_prevention.get(command.account, STP_NONE)
+            modes = self.account_self_trade_prevention
+            stp = modes.get(command.account, STP_NONE) if modes else STP_NONE
         self.last_priority += 1
         order = Order(
             command.order_id,
@@ -197,13 +210,11 @@ class MatchingEngine:
             self._match(book, contra, order)
         if order.leaves == 0:
             return
-        if order.order_type == MARKET or order.order_type == STOP:
+        if order.order_type in (MARKET, STOP):
             self._cancelled(order, CANCEL_REASON_MARKET_REMAINDER)
-        elif order.time_in_force == IOC:
+        elif order.time_in_force in (IOC, FOK):
+            # A FOK that passed its fill check has no remainder; IOC_REMAINDER would name the bug.
             self._cancelled(order, CANCEL_REASON_IOC_REMAINDER)
-        elif order.time_in_force == FOK:
-            # Only self-trade prevention can leave a FOK remainder behind.
-            self._cancelled(order, CANCEL_REASON_SELF_TRADE)
         else:
             self._rest(book, order)
 
@@ -275,8 +286,12 @@ class MatchingEngine:
                     else:
                         self._replenish(level, maker)
                 book.last_price = price
+                self._trade_low = min(self._trade_low, price)
+                self._trade_high = max(self._trade_high, price)
                 self.sequence += 1
-                events.append(BookLevelChanged(self.sequence, ts, symbol, maker.side, price, level.visible, level.count))
+                events.append(
+                    BookLevelChanged(self.sequence, ts, symbol, maker.side, price, level.visible, level.count)
+                )
             # Self-trade prevention may already have dropped the level it emptied.
             if level.count == 0 and levels and levels[-1] is level:
                 contra.discard(level)
@@ -288,7 +303,7 @@ class MatchingEngine:
         iceberg.priority = self.last_priority
         level.append(iceberg)
 
-    def _prevent_self_trade(self, book: OrderBook, level: Level, maker: Order, taker: Order, mode: int) -> None:
+    def _prevent_self_trade(self, book: OrderBook, level: Level, maker: Order, taker: Order, mode: i64) -> None:
         """Resolve a would-be self-trade by the taker's mode; always removes or shrinks one side."""
         if mode == STP_DECREMENT_AND_CANCEL:
             if maker.leaves > taker.leaves:
@@ -300,29 +315,35 @@ class MatchingEngine:
                 self._cancel_live(book, maker, CANCEL_REASON_SELF_TRADE)
                 return
             mode = STP_CANCEL_BOTH
-        if mode == STP_CANCEL_OLDEST or mode == STP_CANCEL_BOTH:
+        if mode in (STP_CANCEL_OLDEST, STP_CANCEL_BOTH):
             self._cancel_live(book, maker, CANCEL_REASON_SELF_TRADE)
-        if mode == STP_CANCEL_NEWEST or mode == STP_CANCEL_BOTH:
+        if mode in (STP_CANCEL_NEWEST, STP_CANCEL_BOTH):
             self._cancelled(taker, CANCEL_REASON_SELF_TRADE)
 
-    def _reduce_taker(self, taker: Order, by: int) -> None:
+    def _reduce_taker(self, taker: Order, by: i64) -> None:
+        taker.quantity -= by
         taker.leaves -= by
         self.sequence += 1
         self._events.append(
-            OrderReduced(self.sequence, self._ts, taker.order_id, taker.account, taker.symbol, by, taker.leaves)
+            OrderReduced(
+                self.sequence, self._ts, taker.order_id, taker.account, taker.symbol, by, taker.quantity, taker.leaves
+            )
         )
 
-    def _reduce_resting(self, book: OrderBook, order: Order, by: int) -> None:
+    def _reduce_resting(self, book: OrderBook, order: Order, by: i64) -> None:
         level = order.level
         assert level is not None
         new_visible = order.visible if order.visible < order.leaves - by else order.leaves - by
         level.visible -= order.visible - new_visible
         level.leaves -= by
         order.visible = new_visible
+        order.quantity -= by
         order.leaves -= by
         self.sequence += 1
         self._events.append(
-            OrderReduced(self.sequence, self._ts, order.order_id, order.account, order.symbol, by, order.leaves)
+            OrderReduced(
+                self.sequence, self._ts, order.order_id, order.account, order.symbol, by, order.quantity, order.leaves
+            )
         )
         self._level_changed(book, level, order.side)
 
@@ -336,6 +357,9 @@ class MatchingEngine:
 
     def _trigger(self, book: OrderBook, order: Order) -> None:
         order.triggered = True
+        # From here on it competes as a new order: time priority starts now.
+        self.last_priority += 1
+        order.priority = self.last_priority
         self.sequence += 1
         self._events.append(
             StopTriggered(self.sequence, self._ts, order.order_id, order.account, order.symbol, book.last_price)
@@ -345,7 +369,7 @@ class MatchingEngine:
     def _trigger_stops(self, book: OrderBook) -> None:
         """Fire every stop the last price has reached, one at a time, each re-checked after the last."""
         while True:
-            order = book.pop_triggered_stop()
+            order = book.pop_triggered_stop(self._trade_low, self._trade_high)
             if order is None:
                 return
             del self.orders[order.order_id]
@@ -360,7 +384,7 @@ class MatchingEngine:
             return
         self._cancel_live(self.books[order.symbol], order, CANCEL_REASON_USER)
 
-    def _cancel_live(self, book: OrderBook, order: Order, reason: int) -> None:
+    def _cancel_live(self, book: OrderBook, order: Order, reason: i64) -> None:
         """Remove a live order (resting or waiting stop) and report it cancelled."""
         del self.orders[order.order_id]
         level = order.level
@@ -383,7 +407,12 @@ class MatchingEngine:
         book = self.books[order.symbol]
         code = check_amend(command, order, book.instrument)
         price = command.price or order.price
-        if code == 0 and order.post_only and price != order.price and _crosses(book.contra(order.side), order.side, price):
+        if (
+            code == 0
+            and order.post_only
+            and price != order.price
+            and _crosses(book.contra(order.side), order.side, price)
+        ):
             code = rejects.POST_ONLY_WOULD_TAKE
         if code:
             self._reject(command.order_id, command.account, code)
@@ -391,7 +420,7 @@ class MatchingEngine:
         keeps_priority = (
             price == order.price
             and command.quantity <= order.quantity
-            and (command.stop_price == 0 or command.stop_price == order.stop_price)
+            and (command.stop_price in (0, order.stop_price))
         )
         if order.level is None:
             self._amend_waiting_stop(book, order, command, keeps_priority)
@@ -419,7 +448,7 @@ class MatchingEngine:
         else:
             book.add_stop(order)
 
-    def _shrink_in_place(self, book: OrderBook, order: Order, quantity: int) -> None:
+    def _shrink_in_place(self, book: OrderBook, order: Order, quantity: i64) -> None:
         level = order.level
         assert level is not None
         reduction = order.quantity - quantity
@@ -433,7 +462,7 @@ class MatchingEngine:
         self._replaced(order, True)
         self._level_changed(book, level, order.side)
 
-    def _reprice(self, book: OrderBook, order: Order, price: int, quantity: int) -> None:
+    def _reprice(self, book: OrderBook, order: Order, price: i64, quantity: i64) -> None:
         """Cancel-replace semantics: leave the level, take the new terms, re-enter as a taker."""
         level = order.level
         assert level is not None
@@ -451,23 +480,33 @@ class MatchingEngine:
         self._take(book, order)
 
     def _mass_cancel(self, command: MassCancel) -> None:
+        code = 0
         if command.account <= 0:
-            self._reject(0, command.account, rejects.INVALID_ACCOUNT)
+            code = rejects.INVALID_ACCOUNT
+        elif command.symbol and command.symbol not in self.books:
+            code = rejects.UNKNOWN_SYMBOL
+        elif command.side not in (0, BUY, SELL):
+            code = rejects.INVALID_SIDE
+        if code:
+            self._reject(0, command.account, code)
             return
         for order in list(self.orders.values()):
             if (
                 order.account == command.account
                 and (not command.symbol or order.symbol == command.symbol)
-                and (command.side == 0 or order.side == command.side)
+                and (command.side in (0, order.side))
             ):
                 self._cancel_live(self.books[order.symbol], order, CANCEL_REASON_MASS_CANCEL)
 
     def _end_session(self, command: EndSession) -> None:
+        if command.symbol and command.symbol not in self.books:
+            self._reject(0, 0, rejects.UNKNOWN_SYMBOL)
+            return
         for order in list(self.orders.values()):
             if order.time_in_force == DAY and (not command.symbol or order.symbol == command.symbol):
                 self._cancel_live(self.books[order.symbol], order, CANCEL_REASON_EXPIRED)
 
-    def _expire_due(self, ts: int) -> None:
+    def _expire_due(self, ts: i64) -> None:
         expiries = self.gtd_expiries
         while expiries and expiries[0][0] <= ts:
             expire_ts, order_id = heappop(expiries)
@@ -483,14 +522,16 @@ class MatchingEngine:
             self._reject(0, command.account, rejects.INVALID_SELF_TRADE_PREVENTION)
         else:
             self.account_self_trade_prevention[command.account] = command.mode
+            self.sequence += 1
+            self._events.append(SelfTradePreventionSet(self.sequence, self._ts, command.account, command.mode))
 
     # -- event helpers -------------------------------------------------------
 
-    def _reject(self, order_id: int, account: int, code: int) -> None:
+    def _reject(self, order_id: i64, account: i64, code: i64) -> None:
         self.sequence += 1
         self._events.append(OrderRejected(self.sequence, self._ts, order_id, account, code))
 
-    def _cancelled(self, order: Order, reason: int) -> None:
+    def _cancelled(self, order: Order, reason: i64) -> None:
         self.sequence += 1
         self._events.append(
             OrderCancelled(self.sequence, self._ts, order.order_id, order.account, order.symbol, reason, order.leaves)
@@ -515,21 +556,21 @@ class MatchingEngine:
             )
         )
 
-    def _level_changed(self, book: OrderBook, level: Level, side: int) -> None:
+    def _level_changed(self, book: OrderBook, level: Level, side: i64) -> None:
         self.sequence += 1
         self._events.append(
             BookLevelChanged(self.sequence, self._ts, book.symbol, side, level.price, level.visible, level.count)
         )
 
 
-def _cross_key(taker: Order) -> int:
+def _cross_key(taker: Order) -> i64:
     """The smallest contra level key ``taker`` trades with (see ``BookSide.key_of``)."""
-    if taker.order_type == MARKET or taker.order_type == STOP:
+    if taker.order_type in (MARKET, STOP):
         return _CROSSES_EVERYTHING
     return -taker.price if taker.side == BUY else taker.price
 
 
-def _crosses(contra: BookSide, side: int, price: int) -> bool:
+def _crosses(contra: BookSide, side: i64, price: i64) -> bool:
     best = contra.best()
     if best is None:
         return False
@@ -539,9 +580,10 @@ def _crosses(contra: BookSide, side: int, price: int) -> bool:
 def _fills_completely(book: OrderBook, taker: Order) -> bool:
     """Say whether a FOK order would fill in full, counting iceberg reserves.
 
-    Under self-trade prevention the taker's own orders count as nothing, and
-    meeting one that would cut the taker short (every mode but cancel-oldest)
-    before the quantity is reached means it would not fill completely.
+    Under self-trade prevention the taker's own orders count as nothing. Under
+    every mode but cancel-oldest, reaching one of them cuts the taker short;
+    at a level holding one, only the visible quantity queued ahead of it can be
+    taken first (iceberg refills join the back, behind it).
     """
     needed = taker.leaves
     cross_key = _cross_key(taker)
@@ -554,13 +596,35 @@ def _fills_completely(book: OrderBook, taker: Order) -> bool:
             return False
         if stp == STP_NONE:
             needed -= level.leaves
+        elif stp == STP_CANCEL_OLDEST:
+            needed -= _others_leaves(level, taker.account)
         else:
-            maker = level.head
-            while maker is not None and needed > 0:
-                if maker.account != taker.account:
-                    needed -= maker.leaves
-                elif stp != STP_CANCEL_OLDEST:
-                    return False
-                maker = maker.next
+            ahead = _visible_ahead_of_own(level, taker.account)
+            if ahead < 0:
+                needed -= level.leaves
+            else:
+                return needed <= ahead
         index -= 1
     return needed <= 0
+
+
+def _others_leaves(level: Level, account: i64) -> i64:
+    total: i64 = 0
+    maker = level.head
+    while maker is not None:
+        if maker.account != account:
+            total += maker.leaves
+        maker = maker.next
+    return total
+
+
+def _visible_ahead_of_own(level: Level, account: i64) -> i64:
+    """Visible quantity queued before ``account``'s first order at ``level``; -1 if it has none there."""
+    ahead: i64 = 0
+    maker = level.head
+    while maker is not None:
+        if maker.account == account:
+            return ahead
+        ahead += maker.visible
+        maker = maker.next
+    return -1

@@ -57,7 +57,8 @@ def order(engine: MatchingEngine, order_id: int) -> OrderView | None:
 
 def live_orders(engine: MatchingEngine, account: int) -> list[OrderView]:
     """Return every live order of ``account`` in order-id order. O(live orders)."""
-    return [OrderView(live) for live in engine.orders.values() if live.account == account]
+    mine = [OrderView(live) for live in engine.orders.values() if live.account == account]
+    return sorted(mine, key=lambda view: view.order_id)
 
 
 def state_hash(engine: MatchingEngine) -> str:

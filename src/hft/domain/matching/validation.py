@@ -7,16 +7,18 @@ ownership) live in the engine.
 
 from __future__ import annotations
 
+from mypy_extensions import i64
+
 from hft.core import rejects
 from hft.domain.commands import AmendOrder, SubmitOrder
 from hft.domain.instruments import Instrument
 from hft.domain.orders import (
     BUY,
     DAY,
+    FOK,
     GTC,
     GTD,
     IOC,
-    FOK,
     LIMIT,
     MARKET,
     SELL,
@@ -28,19 +30,19 @@ from hft.domain.orders import (
 )
 
 
-def check_new_order(command: SubmitOrder, instrument: Instrument, ts: int) -> int:
+def check_new_order(command: SubmitOrder, instrument: Instrument, ts: i64) -> i64:
     """Return the reject code for ``command``, or 0 if it may enter the book."""
     order_type = command.order_type
     tif = command.time_in_force
     if command.account <= 0:
         return rejects.INVALID_ACCOUNT
-    if command.side != BUY and command.side != SELL:
+    if command.side not in (BUY, SELL):
         return rejects.INVALID_SIDE
     if order_type < LIMIT or order_type > STOP_LIMIT:
         return rejects.INVALID_ORDER_TYPE
     if tif < GTC or tif > GTD:
         return rejects.INVALID_TIME_IN_FORCE
-    if order_type == MARKET and tif != IOC and tif != FOK:
+    if order_type == MARKET and tif not in (IOC, FOK):
         return rejects.INVALID_TIME_IN_FORCE
     code = check_quantity(command.quantity, instrument)
     if code:
@@ -50,7 +52,7 @@ def check_new_order(command: SubmitOrder, instrument: Instrument, ts: int) -> in
         return code
     if (tif == GTD) != (command.expire_ts != 0) or (tif == GTD and command.expire_ts <= ts):
         return rejects.INVALID_EXPIRE_TIME
-    rests = order_type == LIMIT and (tif == GTC or tif == DAY or tif == GTD)
+    rests = order_type == LIMIT and (tif in (GTC, DAY, GTD))
     display = command.display_quantity
     if display < 0 or (display > 0 and (not rests or display >= command.quantity or display < instrument.min_quantity)):
         return rejects.INVALID_DISPLAY_QUANTITY
@@ -61,7 +63,7 @@ def check_new_order(command: SubmitOrder, instrument: Instrument, ts: int) -> in
     return 0
 
 
-def check_quantity(quantity: int, instrument: Instrument) -> int:
+def check_quantity(quantity: i64, instrument: Instrument) -> i64:
     """Return the reject code for a quantity in lots, or 0."""
     if quantity <= 0:
         return rejects.INVALID_QUANTITY
@@ -70,16 +72,16 @@ def check_quantity(quantity: int, instrument: Instrument) -> int:
     return 0
 
 
-def check_prices(order_type: int, price: int, stop_price: int, instrument: Instrument) -> int:
+def check_prices(order_type: i64, price: i64, stop_price: i64, instrument: Instrument) -> i64:
     """Return the reject code for the limit and stop prices of ``order_type``, or 0."""
-    if order_type == LIMIT or order_type == STOP_LIMIT:
+    if order_type in (LIMIT, STOP_LIMIT):
         if price <= 0:
             return rejects.INVALID_PRICE
         if price > instrument.max_price:
             return rejects.PRICE_OUT_OF_RANGE
     elif price != 0:
         return rejects.INVALID_PRICE
-    if order_type == STOP or order_type == STOP_LIMIT:
+    if order_type in (STOP, STOP_LIMIT):
         if stop_price <= 0:
             return rejects.INVALID_STOP_PRICE
         if stop_price > instrument.max_price:
@@ -89,7 +91,7 @@ def check_prices(order_type: int, price: int, stop_price: int, instrument: Instr
     return 0
 
 
-def check_amend(command: AmendOrder, order: Order, instrument: Instrument) -> int:
+def check_amend(command: AmendOrder, order: Order, instrument: Instrument) -> i64:
     """Return the reject code for amending the live ``order`` as ``command`` asks, or 0."""
     code = check_quantity(command.quantity, instrument)
     if code:
@@ -97,7 +99,7 @@ def check_amend(command: AmendOrder, order: Order, instrument: Instrument) -> in
     if command.quantity <= order.filled:
         return rejects.AMEND_BELOW_FILLED
     waiting_stop = order.level is None
-    if command.price != 0 and order.order_type != LIMIT and order.order_type != STOP_LIMIT:
+    if command.price != 0 and order.order_type not in (LIMIT, STOP_LIMIT):
         return rejects.INVALID_PRICE
     if command.stop_price != 0 and not waiting_stop:
         return rejects.INVALID_STOP_PRICE

@@ -1,0 +1,43 @@
+"""``hft bench ...``: benchmarks that print one JSON object."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hft.bench import engine_bench
+from hft.bench.orderflow import FlowRow, generate, read_csv
+
+bench_app = typer.Typer(help="Measure the platform; each benchmark prints one JSON object.", no_args_is_help=True)
+
+
+@bench_app.command("engine")
+def bench_engine(
+    flow: Annotated[
+        Path | None,
+        typer.Option(exists=True, dir_okay=False, readable=True, help="CSV written by shared/bench/orderflow.py."),
+    ] = None,
+    orders: Annotated[
+        int, typer.Option(min=1, max=50_000_000, help="Generate this many commands instead.")
+    ] = 1_000_000,
+    seed: Annotated[int, typer.Option(help="Seed of the generated flow.")] = 7,
+    runs: Annotated[int, typer.Option(min=1, max=50, help="Throughput runs; the median is reported.")] = 5,
+) -> None:
+    """Feed the shared order flow through the matching engine; print digest, throughput and latency."""
+    rows = _load(flow) if flow is not None else list(generate(orders, seed))
+    if not rows:
+        raise typer.BadParameter("the flow has no commands", param_hint="--flow")
+    result = engine_bench.run(rows, runs)
+    result["machine"] = f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}"
+    typer.echo(json.dumps(result))
+
+
+def _load(path: Path) -> list[FlowRow]:
+    try:
+        return list(read_csv(path))
+    except (ValueError, UnicodeDecodeError) as error:
+        raise typer.BadParameter(str(error), param_hint="--flow") from error
