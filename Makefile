@@ -1,0 +1,51 @@
+# Every target sets up what it needs; `make` alone lists them.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SOURCES := $(shell find src -name '*.py') pyproject.toml setup.py mypyc.ini
+
+.PHONY: help install run test test-compiled test-pure check format bench soak clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate $(SOURCES)
+	$(BIN)/python -m pip install --quiet '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed ## Create .venv and install hft with its compiled engine and dev tools
+
+run: install ## Set up and run the platform (a scripted trading session through the engine)
+	$(BIN)/hft demo
+
+test: test-compiled test-pure ## Set up and run every test: compiled engine, then the pure-Python fallback
+
+test-compiled: install
+	HFT_EXPECT_COMPILED=1 $(BIN)/python -m pytest
+
+test-pure: install
+	HFT_EXPECT_COMPILED=0 PYTHONPATH=src $(BIN)/python -m pytest tests/unit tests/property
+
+check: install ## Lint, check formatting and type-check
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy
+
+format: install ## Format and auto-fix lint findings
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+bench: install ## Benchmark the matching engine on the shared 1,000,000-command flow
+	$(BIN)/hft bench engine --orders 1000000
+
+soak: install ## Long property-test runs (minutes); not part of `make test`
+	HYPOTHESIS_PROFILE=soak $(BIN)/python -m pytest tests/property -m "slow or not slow"
+
+clean: ## Remove the virtual environment and build output
+	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
