@@ -88,7 +88,7 @@ def _describe(event: Event, instrument: Instrument) -> str:
     if isinstance(event, OrderRejected):
         return f"rejected   #{event.order_id} {event.reason}: {event.text}"
     if isinstance(event, StopTriggered):
-        return f"triggered  #{event.order_id} at last {price(event.last_price)}"
+        return f"triggered  #{event.order_id} at {price(event.trigger_price)}"
     if isinstance(event, BookLevelChanged):
         return (
             f"book       {SIDE_NAMES[event.side]} {price(event.price)} -> {event.quantity} ({event.order_count} orders)"

@@ -7,7 +7,7 @@ integers here, and every way a number can be wrong has its own reject code.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, DecimalException, Inexact, InvalidOperation, localcontext
 from typing import Final
 
 from hft.core import rejects
@@ -15,6 +15,11 @@ from hft.core import rejects
 # Far beyond any real price or size, small enough that no arithmetic on it
 # can surprise anyone (prices times quantities stay well inside 2**127).
 MAX_UNITS: Final = 10**15
+
+# Arithmetic on user input must be exact whatever its exponent: no rounding,
+# no overflow to infinity, no underflow to zero. Inputs have at most 64
+# characters, so 200 digits of precision always suffice for divmod by a unit.
+_EXACT: Final = Context(prec=200, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[InvalidOperation, Inexact])
 
 
 class Rejection:
@@ -73,9 +78,13 @@ def to_units(value: object, unit: Decimal, off_grid_code: int, range_code: int) 
     number = parse_decimal(value)
     if isinstance(number, Rejection):
         return number
-    if abs(number) > unit * MAX_UNITS:
-        return Rejection(range_code, f"{number} is absurdly large")
-    units, remainder = divmod(number, unit)
+    try:
+        with localcontext(_EXACT):
+            if number.copy_abs() > unit * MAX_UNITS:
+                return Rejection(range_code, f"{value} is absurdly large")
+            units, remainder = divmod(number, unit)
+    except DecimalException:
+        return Rejection(rejects.INVALID_NUMBER, f"{value} cannot be converted exactly")
     if remainder != 0:
         return Rejection(off_grid_code, f"{number} is not a multiple of {unit}")
     return int(units)

@@ -207,14 +207,19 @@ class OrderReplaced(Event):
 
 @mypyc_attr(acyclic=True)
 class StopTriggered(Event):
-    """A stop order's trigger was reached by ``last_price`` and it now acts as a MARKET or LIMIT order."""
+    """A stop order's trigger was reached and it now acts as a MARKET or LIMIT order.
 
-    def __init__(self, sequence: i64, ts: i64, order_id: i64, account: i64, symbol: str, last_price: i64) -> None:
+    ``trigger_price`` is the trade price that reached the stop: the last price
+    when the stop was already reached on entry, else the highest (buy stop) or
+    lowest (sell stop) trade price of the command that set it off.
+    """
+
+    def __init__(self, sequence: i64, ts: i64, order_id: i64, account: i64, symbol: str, trigger_price: i64) -> None:
         super().__init__(sequence, ts)
         self.order_id: Final = order_id
         self.account: Final = account
         self.symbol: Final = symbol
-        self.last_price: Final = last_price
+        self.trigger_price: Final = trigger_price
 
 
 @mypyc_attr(acyclic=True, free_list_len=1)

@@ -165,7 +165,7 @@ class MatchingEngine:
         )
         if order.order_type in (STOP, STOP_LIMIT):
             if book.stop_reached(order.side, order.stop_price):
-                self._trigger(book, order)
+                self._trigger(book, order, book.last_price)
             else:
                 self._wait_for_trigger(book, order)
         else:
@@ -355,25 +355,25 @@ class MatchingEngine:
         if order.time_in_force == GTD:
             heappush(self.gtd_expiries, (order.expire_ts, order.order_id))
 
-    def _trigger(self, book: OrderBook, order: Order) -> None:
+    def _trigger(self, book: OrderBook, order: Order, trigger_price: i64) -> None:
         order.triggered = True
         # From here on it competes as a new order: time priority starts now.
         self.last_priority += 1
         order.priority = self.last_priority
         self.sequence += 1
         self._events.append(
-            StopTriggered(self.sequence, self._ts, order.order_id, order.account, order.symbol, book.last_price)
+            StopTriggered(self.sequence, self._ts, order.order_id, order.account, order.symbol, trigger_price)
         )
         self._take(book, order)
 
     def _trigger_stops(self, book: OrderBook) -> None:
-        """Fire every stop the last price has reached, one at a time, each re-checked after the last."""
+        """Fire every stop the command's trades have reached, one at a time, each re-checked after the last."""
         while True:
             order = book.pop_triggered_stop(self._trade_low, self._trade_high)
             if order is None:
                 return
             del self.orders[order.order_id]
-            self._trigger(book, order)
+            self._trigger(book, order, self._trade_high if order.side == BUY else self._trade_low)
 
     # -- cancels, amends, expiry ---------------------------------------------
 
@@ -444,7 +444,7 @@ class MatchingEngine:
         self._replaced(order, keeps_priority)
         if book.stop_reached(order.side, order.stop_price):
             del self.orders[order.order_id]
-            self._trigger(book, order)
+            self._trigger(book, order, book.last_price)
         else:
             book.add_stop(order)
 
