@@ -8,6 +8,7 @@ so that reading the clock per command does not slow the throughput figure.
 from __future__ import annotations
 
 import gc
+import resource
 import statistics
 import time
 from typing import Any
@@ -77,6 +78,8 @@ def run(rows: list[FlowRow], runs: int = 5) -> dict[str, Any]:
             "p99_us": round(percentile(latencies, 0.99) / 1000, 3),
             "p999_us": round(percentile(latencies, 0.999) / 1000, 3),
             "max_us": round(latencies[-1] / 1000, 3),
+            # The whole benchmark process, pre-built commands included.
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         }
     )
     return result
