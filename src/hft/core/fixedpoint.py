@@ -92,6 +92,6 @@ def to_units(value: object, unit: Decimal, off_grid_code: int, range_code: int) 
 
 def from_units(units: int, unit: Decimal) -> Decimal:
     """Turn an integer count of ``unit`` back into an exact, normalised Decimal."""
-    exponent = unit.as_tuple().exponent
+    exponent = unit.normalize().as_tuple().exponent
     places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
     return (Decimal(units) * unit).quantize(Decimal(1).scaleb(-places))

@@ -103,6 +103,8 @@ class MatchingEngine:
         Expires due GTD orders first. Cost: O(1) amortised for a passive order
         or a cancel, plus O(1) per fill.
         """
+        if not isinstance(command, Command):
+            raise TypeError(f"not an engine command: {command!r}")
         self._ts = ts
         events: list[Event] = []
         self._events = events
@@ -125,6 +127,7 @@ class MatchingEngine:
             self._set_self_trade_prevention(command)
         elif not isinstance(command, ExpireOrders):
             raise TypeError(f"not an engine command: {command!r}")
+        # ExpireOrders needs nothing more: due GTD orders expired above.
         return events
 
     # -- new orders ----------------------------------------------------------

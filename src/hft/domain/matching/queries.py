@@ -10,7 +10,7 @@ import hashlib
 from hft.domain.book.level import Level
 from hft.domain.book.side import BookSide
 from hft.domain.matching.engine import MatchingEngine
-from hft.domain.orders import Order
+from hft.domain.orders import BUY, SELL, Order
 from hft.domain.views import Depth, LevelView, OrderView, TopOfBook
 
 
@@ -43,7 +43,7 @@ def _best_levels(side: BookSide, count: int) -> list[LevelView]:
 def level_orders(engine: MatchingEngine, symbol: str, side: int, price: int) -> list[OrderView]:
     """Return L3: the orders resting at ``price`` on ``side``, in priority order (empty if none)."""
     book = engine.books.get(symbol)
-    if book is None:
+    if book is None or side not in (BUY, SELL):
         return []
     level = book.side(side).by_price.get(price)
     return [] if level is None else [OrderView(order) for order in level.orders()]
