@@ -22,4 +22,6 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     expected = os.environ.get("HFT_EXPECT_COMPILED")
     if expected is not None and (expected == "1") != _engine_is_compiled():
         want = "compiled" if expected == "1" else "pure Python"
-        raise pytest.UsageError(f"HFT_EXPECT_COMPILED={expected} but the {want} engine was not imported: {engine.__file__}")
+        raise pytest.UsageError(
+            f"HFT_EXPECT_COMPILED={expected} but the {want} engine was not imported: {engine.__file__}"
+        )
