@@ -13,17 +13,20 @@ from time import perf_counter_ns
 from mypy_extensions import i64
 
 from hft.domain.commands import CancelOrder, Command
-from hft.domain.events import OrderCancelled, OrderRejected, TradeExecuted
+from hft.domain.events import Event, OrderCancelled, OrderRejected, TradeExecuted
 from hft.domain.matching.engine import MatchingEngine
 
 
 def execute_all(engine: MatchingEngine, commands: list[Command]) -> int:
-    """Execute every command, dropping the events; return the number of events produced."""
+    """Execute every command, handing each its events list as a pipeline does; return the number of events."""
     produced = 0
     ts: i64 = 0
+    events: list[Event] = []
     for command in commands:
         ts += 1
-        produced += len(engine.execute(command, ts))
+        engine.execute(command, ts, events)
+        produced += len(events)
+        events.clear()
     return produced
 
 
@@ -31,10 +34,12 @@ def execute_each_timed(engine: MatchingEngine, commands: list[Command]) -> list[
     """Execute every command and return each one's latency in nanoseconds."""
     latencies = [0] * len(commands)
     index: i64 = 0
+    events: list[Event] = []
     for command in commands:
         start = perf_counter_ns()
-        engine.execute(command, index + 1)
+        engine.execute(command, index + 1, events)
         latencies[index] = perf_counter_ns() - start
+        events.clear()
         index += 1
     return latencies
 

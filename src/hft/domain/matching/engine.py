@@ -69,9 +69,11 @@ from hft.domain.orders import (
 )
 
 # Every level key is above this, so a market order crosses every level.
-_CROSSES_EVERYTHING: Final = -(2**62)
+# Beyond any price or level key (prices are at most 10**15 ticks), and small
+# enough to stay an unboxed integer constant in the compiled build.
+_CROSSES_EVERYTHING: Final = -(2**60)
 # Above every price: the lowest trade price of a command before it trades.
-_NO_TRADE_LOW: Final = 2**62
+_NO_TRADE_LOW: Final = 2**60
 
 
 class MatchingEngine:
@@ -94,19 +96,20 @@ class MatchingEngine:
         self._trade_low: i64 = _NO_TRADE_LOW
         self._trade_high: i64 = 0
         self._events: list[Event] = []
+        self._last_book: OrderBook | None = None
 
     # -- entry point ---------------------------------------------------------
 
-    def execute(self, command: Command, ts: i64) -> list[Event]:
-        """Apply ``command`` at engine time ``ts`` (ns) and return the events, in order.
+    def execute(self, command: Command, ts: i64, events: list[Event] | None = None) -> list[Event]:
+        """Apply ``command`` at engine time ``ts`` (ns) and return the events it caused, in order.
 
-        Expires due GTD orders first. Cost: O(1) amortised for a passive order
-        or a cancel, plus O(1) per fill.
+        With ``events`` given, append to that list and return it, so a pipeline
+        can gather a whole batch in one list. Expires due GTD orders first.
+        Cost: O(1) amortised for a passive order or a cancel, plus O(1) per fill.
         """
-        if not isinstance(command, Command):
-            raise TypeError(f"not an engine command: {command!r}")
+        if events is None:
+            events = []
         self._ts = ts
-        events: list[Event] = []
         self._events = events
         self._trade_low = _NO_TRADE_LOW
         self._trade_high = 0
@@ -137,7 +140,7 @@ class MatchingEngine:
             self._reject(command.order_id, command.account, rejects.DUPLICATE_ORDER_ID)
             return
         self.last_order_id = command.order_id
-        book = self.books.get(command.symbol)
+        book = self._book_of(command.symbol)
         if book is None:
             self._reject(command.order_id, command.account, rejects.UNKNOWN_SYMBOL)
             return
@@ -175,6 +178,15 @@ class MatchingEngine:
             self._take(book, order)
         if book.buy_stops or book.sell_stops:
             self._trigger_stops(book)
+
+    def _book_of(self, symbol: str) -> OrderBook | None:
+        # Flows repeat symbols; an identity check on the last one skips a dict lookup.
+        book = self._last_book
+        if book is not None and book.symbol is symbol:
+            return book
+        book = self.books.get(symbol)
+        self._last_book = book
+        return book
 
     def _new_order(self, command: SubmitOrder) -> Order:
         stp = command.self_trade_prevention
