@@ -260,6 +260,7 @@ class MatchingEngine:
             if level.key < cross_key:
                 break
             price = level.price
+            traded_here = False
             while taker.leaves > 0:
                 maker = level.head
                 if maker is None:
@@ -294,18 +295,21 @@ class MatchingEngine:
                         maker.leaves,
                     )
                 )
+                traded_here = True
                 if maker.visible == 0:
                     level.remove(maker)
                     if maker.leaves == 0:
                         del orders[maker.order_id]
                     else:
                         self._replenish(level, maker)
+            if traded_here:
                 book.last_price = price
                 self._trade_low = min(self._trade_low, price)
                 self._trade_high = max(self._trade_high, price)
+                # One L2 delta per level per sweep, after its last fill.
                 self.sequence += 1
                 events.append(
-                    BookLevelChanged(self.sequence, ts, symbol, maker.side, price, level.visible, level.count)
+                    BookLevelChanged(self.sequence, ts, symbol, contra.side, price, level.visible, level.count)
                 )
             # Self-trade prevention may already have dropped the level it emptied.
             if level.count == 0 and levels and levels[-1] is level:

@@ -128,7 +128,7 @@ def test_book_level_changed_gives_each_levels_new_quantity_and_count_and_zero_wh
         (lambda: venue.amend(1, 8, account=ALICE), [(SELL, 10_000, 13, 2)]),
         (
             lambda: venue.submit(4, BUY, 15, 10_100, account=CAROL),
-            [(SELL, 10_000, 5, 1), (SELL, 10_000, 0, 0), (SELL, 10_100, 5, 1)],
+            [(SELL, 10_000, 0, 0), (SELL, 10_100, 5, 1)],
         ),
         (lambda: venue.submit(5, BUY, 3, 9_900, account=CAROL), [(BUY, 9_900, 3, 1)]),
         (lambda: venue.amend(5, 3, price=9_950, account=CAROL), [(BUY, 9_900, 0, 0), (BUY, 9_950, 3, 1)]),
@@ -144,15 +144,17 @@ def test_book_level_changed_gives_each_levels_new_quantity_and_count_and_zero_wh
     assert (venue.bids(), venue.asks()) == ([], [])
 
 
-def test_one_level_change_follows_every_fill_even_at_the_same_level(venue: Venue) -> None:
+def test_a_sweep_gives_one_level_change_per_level_after_its_last_fill(venue: Venue) -> None:
     for order_id in (1, 2, 3):
         venue.submit(order_id, SELL, 2, 10_000, account=ALICE)
+    venue.submit(4, SELL, 4, 10_100, account=ALICE)
 
-    events = venue.submit(4, BUY, 5, 10_000, account=BOB)
+    events = venue.submit(5, BUY, 7, 10_100, account=BOB)
 
-    assert venue.kinds(events) == ["OrderAccepted"] + ["TradeExecuted", "BookLevelChanged"] * 3
+    assert venue.kinds(events[:5]) == ["OrderAccepted"] + ["TradeExecuted"] * 3 + ["BookLevelChanged"]
+    assert venue.kinds(events[5:]) == ["TradeExecuted", "BookLevelChanged"]
     changes = venue.of_type(events, BookLevelChanged)
-    assert [(c.quantity, c.order_count) for c in changes] == [(4, 2), (2, 1), (1, 1)]
+    assert [(c.price, c.quantity, c.order_count) for c in changes] == [(10_000, 0, 0), (10_100, 3, 1)]
 
 
 def test_an_l2_book_built_only_from_deltas_matches_depth_after_every_command(venue: Venue) -> None:

@@ -69,10 +69,10 @@ def test_cancel_newest_keeps_the_fills_made_before_meeting_its_own_order(venue: 
 
     events = venue.submit(3, BUY, 10, 10_000, account=ALICE, self_trade_prevention=STP_CANCEL_NEWEST)
 
-    assert venue.kinds(events) == ["OrderAccepted", "TradeExecuted", "BookLevelChanged", "OrderCancelled"]
+    assert venue.kinds(events) == ["OrderAccepted", "TradeExecuted", "OrderCancelled", "BookLevelChanged"]
     venue.expect(events[1], TradeExecuted, maker_order_id=1, quantity=5, taker_leaves=5)
-    venue.expect(events[2], BookLevelChanged, price=10_000, quantity=10, order_count=1)
-    venue.expect(events[3], OrderCancelled, order_id=3, reason=CANCEL_REASON_SELF_TRADE, cancelled_quantity=5)
+    venue.expect(events[2], OrderCancelled, order_id=3, reason=CANCEL_REASON_SELF_TRADE, cancelled_quantity=5)
+    venue.expect(events[3], BookLevelChanged, price=10_000, quantity=10, order_count=1)
     assert venue.bids() == []
 
 
