@@ -48,6 +48,7 @@ from hft.domain.events import (
     TradeExecuted,
 )
 from hft.domain.instruments import Instrument
+from hft.domain.matching.crossing import cross_key, crosses, fills_completely
 from hft.domain.matching.validation import check_amend, check_new_order
 from hft.domain.orders import (
     BUY,
@@ -68,11 +69,8 @@ from hft.domain.orders import (
     Order,
 )
 
-# Every level key is above this, so a market order crosses every level.
-# Beyond any price or level key (prices are at most 10**15 ticks), and small
-# enough to stay an unboxed integer constant in the compiled build.
-_CROSSES_EVERYTHING: Final = -(2**60)
-# Above every price: the lowest trade price of a command before it trades.
+# Above every price (at most 10**15 ticks): the lowest trade price of a command
+# before it trades. Small enough to stay an unboxed constant when compiled.
 _NO_TRADE_LOW: Final = 2**60
 
 
@@ -145,7 +143,7 @@ class MatchingEngine:
             self._reject(command.order_id, command.account, rejects.UNKNOWN_SYMBOL)
             return
         code = check_new_order(command, book.instrument, self._ts)
-        if code == 0 and command.post_only and _crosses(book.contra(command.side), command.side, command.price):
+        if code == 0 and command.post_only and crosses(book.contra(command.side), command.side, command.price):
             code = rejects.POST_ONLY_WOULD_TAKE
         if code:
             self._reject(command.order_id, command.account, code)
@@ -216,12 +214,12 @@ class MatchingEngine:
 
     def _take(self, book: OrderBook, order: Order) -> None:
         """Match an incoming (or re-priced, or triggered) order, then rest or cancel what is left."""
-        if order.time_in_force == FOK and not _fills_completely(book, order):
+        if order.time_in_force == FOK and not fills_completely(book, order):
             self._cancelled(order, CANCEL_REASON_FOK_NOT_FILLED)
             return
         contra = book.contra(order.side)
         best = contra.best()
-        if best is not None and best.key >= _cross_key(order):
+        if best is not None and best.key >= cross_key(order):
             self._match(book, contra, order)
         if order.leaves == 0:
             return
@@ -248,7 +246,7 @@ class MatchingEngine:
 
     def _match(self, book: OrderBook, contra: BookSide, taker: Order) -> None:
         """Trade ``taker`` against ``contra`` in price-time priority while it crosses."""
-        cross_key = _cross_key(taker)
+        threshold = cross_key(taker)
         stp = taker.self_trade_prevention
         levels = contra.levels
         orders = self.orders
@@ -257,7 +255,7 @@ class MatchingEngine:
         symbol = book.symbol
         while taker.leaves > 0 and levels:
             level = levels[-1]
-            if level.key < cross_key:
+            if level.key < threshold:
                 break
             price = level.price
             traded_here = False
@@ -430,7 +428,7 @@ class MatchingEngine:
             code == 0
             and order.post_only
             and price != order.price
-            and _crosses(book.contra(order.side), order.side, price)
+            and crosses(book.contra(order.side), order.side, price)
         ):
             code = rejects.POST_ONLY_WOULD_TAKE
         if code:
@@ -580,70 +578,3 @@ class MatchingEngine:
         self._events.append(
             BookLevelChanged(self.sequence, self._ts, book.symbol, side, level.price, level.visible, level.count)
         )
-
-
-def _cross_key(taker: Order) -> i64:
-    """The smallest contra level key ``taker`` trades with (see ``BookSide.key_of``)."""
-    if taker.order_type in (MARKET, STOP):
-        return _CROSSES_EVERYTHING
-    return -taker.price if taker.side == BUY else taker.price
-
-
-def _crosses(contra: BookSide, side: i64, price: i64) -> bool:
-    best = contra.best()
-    if best is None:
-        return False
-    return best.key >= (-price if side == BUY else price)
-
-
-def _fills_completely(book: OrderBook, taker: Order) -> bool:
-    """Say whether a FOK order would fill in full, counting iceberg reserves.
-
-    Under self-trade prevention the taker's own orders count as nothing. Under
-    every mode but cancel-oldest, reaching one of them cuts the taker short;
-    at a level holding one, only the visible quantity queued ahead of it can be
-    taken first (iceberg refills join the back, behind it).
-    """
-    needed = taker.leaves
-    cross_key = _cross_key(taker)
-    levels = book.contra(taker.side).levels
-    stp = taker.self_trade_prevention
-    index = len(levels) - 1
-    while index >= 0 and needed > 0:
-        level = levels[index]
-        if level.key < cross_key:
-            return False
-        if stp == STP_NONE:
-            needed -= level.leaves
-        elif stp == STP_CANCEL_OLDEST:
-            needed -= _others_leaves(level, taker.account)
-        else:
-            ahead = _visible_ahead_of_own(level, taker.account)
-            if ahead < 0:
-                needed -= level.leaves
-            else:
-                return needed <= ahead
-        index -= 1
-    return needed <= 0
-
-
-def _others_leaves(level: Level, account: i64) -> i64:
-    total: i64 = 0
-    maker = level.head
-    while maker is not None:
-        if maker.account != account:
-            total += maker.leaves
-        maker = maker.next
-    return total
-
-
-def _visible_ahead_of_own(level: Level, account: i64) -> i64:
-    """Visible quantity queued before ``account``'s first order at ``level``; -1 if it has none there."""
-    ahead: i64 = 0
-    maker = level.head
-    while maker is not None:
-        if maker.account == account:
-            return ahead
-        ahead += maker.visible
-        maker = maker.next
-    return -1
