@@ -45,7 +45,7 @@ bench: install ## Benchmark the matching engine on the shared 1,000,000-command 
 	$(BIN)/hft bench engine --orders 1000000
 
 soak: install ## Long property-test runs (minutes); not part of `make test`
-	HYPOTHESIS_PROFILE=soak $(BIN)/python -m pytest tests/property -m "slow or not slow"
+	HYPOTHESIS_PROFILE=soak $(BIN)/python -m pytest tests/property
 
 clean: ## Remove the virtual environment and build output
 	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
