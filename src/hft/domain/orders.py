@@ -102,10 +102,15 @@ class Order:
         self.filled: i64 = 0
         self.leaves = quantity
         # Quantity shown in the book: all of it, or an iceberg's current slice.
-        self.visible = quantity if display_quantity == 0 else min(display_quantity, quantity)
+        self.visible = self.slice_size()
         # Time priority among orders at one price, and among stops.
         self.priority: i64 = 0
         self.triggered = False
         self.prev: Order | None = None
         self.next: Order | None = None
         self.level: Level | None = None
+
+    def slice_size(self) -> i64:
+        """Return how much of ``leaves`` the book shows: all of it, or an iceberg's next slice."""
+        display = self.display_quantity
+        return self.leaves if display == 0 or display > self.leaves else display

@@ -59,6 +59,16 @@ class Level:
         self.leaves -= order.leaves
         self.count -= 1
 
+    def shrink(self, order: Order, by: i64) -> None:
+        """Take ``by`` off a resting order's quantity in place, keeping its time priority. O(1)."""
+        new_leaves = order.leaves - by
+        new_visible = order.visible if order.visible < new_leaves else new_leaves
+        self.visible -= order.visible - new_visible
+        self.leaves -= by
+        order.quantity -= by
+        order.leaves = new_leaves
+        order.visible = new_visible
+
     def orders(self) -> list[Order]:
         """Return the orders in priority order (a new list; O(n))."""
         result: list[Order] = []

@@ -50,7 +50,7 @@ class BookSide:
         level = self.by_price.get(price)
         if level is not None:
             return level
-        key = price if self.side == BUY else -price
+        key = self.key_of(price)
         level = Level(price, key)
         keys = self.keys
         if not keys or key > keys[-1]:

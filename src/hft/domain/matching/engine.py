@@ -191,7 +191,6 @@ class MatchingEngine:
         if stp == STP_DEFAULT:
             modes = self.account_self_trade_prevention
             stp = modes.get(command.account, STP_NONE) if modes else STP_NONE
-        self.last_priority += 1
         order = Order(
             command.order_id,
             command.account,
@@ -209,7 +208,7 @@ class MatchingEngine:
             command.client_order_id,
             self._ts,
         )
-        order.priority = self.last_priority
+        order.priority = self._next_priority()
         return order
 
     def _take(self, book: OrderBook, order: Order) -> None:
@@ -233,8 +232,7 @@ class MatchingEngine:
 
     def _rest(self, book: OrderBook, order: Order) -> None:
         # A taker's visible quantity is not kept up to date while it trades; set it as it joins the book.
-        display = order.display_quantity
-        order.visible = order.leaves if display == 0 or display > order.leaves else display
+        order.visible = order.slice_size()
         level = book.side(order.side).level_at(order.price)
         level.append(order)
         self.orders[order.order_id] = order
@@ -315,9 +313,8 @@ class MatchingEngine:
 
     def _replenish(self, level: Level, iceberg: Order) -> None:
         """Show an iceberg's next slice at the back of its level (it loses time priority)."""
-        iceberg.visible = iceberg.display_quantity if iceberg.display_quantity < iceberg.leaves else iceberg.leaves
-        self.last_priority += 1
-        iceberg.priority = self.last_priority
+        iceberg.visible = iceberg.slice_size()
+        iceberg.priority = self._next_priority()
         level.append(iceberg)
 
     def _prevent_self_trade(self, book: OrderBook, level: Level, maker: Order, taker: Order, mode: i64) -> None:
@@ -350,12 +347,7 @@ class MatchingEngine:
     def _reduce_resting(self, book: OrderBook, order: Order, by: i64) -> None:
         level = order.level
         assert level is not None
-        new_visible = order.visible if order.visible < order.leaves - by else order.leaves - by
-        level.visible -= order.visible - new_visible
-        level.leaves -= by
-        order.visible = new_visible
-        order.quantity -= by
-        order.leaves -= by
+        level.shrink(order, by)
         self.sequence += 1
         self._events.append(
             OrderReduced(
@@ -375,8 +367,7 @@ class MatchingEngine:
     def _trigger(self, book: OrderBook, order: Order, trigger_price: i64) -> None:
         order.triggered = True
         # From here on it competes as a new order: time priority starts now.
-        self.last_priority += 1
-        order.priority = self.last_priority
+        order.priority = self._next_priority()
         self.sequence += 1
         self._events.append(
             StopTriggered(self.sequence, self._ts, order.order_id, order.account, order.symbol, trigger_price)
@@ -409,12 +400,15 @@ class MatchingEngine:
             book.remove_stop(order)
             self._cancelled(order, reason)
             return
-        level.remove(order)
-        side = book.side(order.side)
-        if level.count == 0:
-            side.discard(level)
+        self._unlink_resting(book, order, level)
         self._cancelled(order, reason)
         self._level_changed(book, level, order.side)
+
+    def _unlink_resting(self, book: OrderBook, order: Order, level: Level) -> None:
+        """Take a resting order out of its level, dropping the level if that empties it."""
+        level.remove(order)
+        if level.count == 0:
+            book.side(order.side).discard(level)
 
     def _amend(self, command: AmendOrder) -> None:
         order = self.orders.get(command.order_id)
@@ -456,8 +450,7 @@ class MatchingEngine:
         order.leaves = command.quantity
         order.visible = command.quantity
         if not keeps_priority:
-            self.last_priority += 1
-            order.priority = self.last_priority
+            order.priority = self._next_priority()
         self._replaced(order, keeps_priority)
         if book.stop_reached(order.side, order.stop_price):
             del self.orders[order.order_id]
@@ -468,14 +461,7 @@ class MatchingEngine:
     def _shrink_in_place(self, book: OrderBook, order: Order, quantity: i64) -> None:
         level = order.level
         assert level is not None
-        reduction = order.quantity - quantity
-        new_leaves = order.leaves - reduction
-        new_visible = order.visible if order.visible < new_leaves else new_leaves
-        level.visible -= order.visible - new_visible
-        level.leaves -= reduction
-        order.quantity = quantity
-        order.leaves = new_leaves
-        order.visible = new_visible
+        level.shrink(order, order.quantity - quantity)
         self._replaced(order, True)
         self._level_changed(book, level, order.side)
 
@@ -483,16 +469,13 @@ class MatchingEngine:
         """Cancel-replace semantics: leave the level, take the new terms, re-enter as a taker."""
         level = order.level
         assert level is not None
-        level.remove(order)
-        if level.count == 0:
-            book.side(order.side).discard(level)
+        self._unlink_resting(book, order, level)
         del self.orders[order.order_id]
         self._level_changed(book, level, order.side)
         order.price = price
         order.quantity = quantity
         order.leaves = quantity - order.filled
-        self.last_priority += 1
-        order.priority = self.last_priority
+        order.priority = self._next_priority()
         self._replaced(order, False)
         self._take(book, order)
 
@@ -542,7 +525,11 @@ class MatchingEngine:
             self.sequence += 1
             self._events.append(SelfTradePreventionSet(self.sequence, self._ts, command.account, command.mode))
 
-    # -- event helpers -------------------------------------------------------
+    # -- sequencing and event helpers ----------------------------------------
+
+    def _next_priority(self) -> i64:
+        self.last_priority += 1
+        return self.last_priority
 
     def _reject(self, order_id: i64, account: i64, code: i64) -> None:
         self.sequence += 1
