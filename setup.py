@@ -10,8 +10,14 @@ from pathlib import Path
 
 from setuptools import setup
 
-COMPILED_PACKAGES = ["hft/core", "hft/domain", "hft/domain/book", "hft/domain/matching"]
-COMPILED_MODULES = ["hft/bench/loops.py"]
+COMPILED_PACKAGES = ["hft/core", "hft/domain", "hft/domain/book", "hft/domain/matching", "hft/domain/exchange"]
+COMPILED_MODULES = [
+    "hft/bench/loops.py",
+    "hft/engine/codec.py",
+    "hft/engine/core.py",
+    "hft/engine/journal.py",
+    "hft/engine/recovery.py",
+]
 
 
 def compiled_sources() -> list[str]:

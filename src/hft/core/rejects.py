@@ -30,6 +30,22 @@ AMEND_BELOW_FILLED: Final = 19
 INVALID_SELF_TRADE_PREVENTION: Final = 20
 INVALID_ACCOUNT: Final = 21
 INVALID_NUMBER: Final = 22
+DUPLICATE_CLIENT_ORDER_ID: Final = 23
+UNKNOWN_ACCOUNT: Final = 24
+ACCOUNT_HALTED: Final = 25
+REDUCE_ONLY: Final = 26
+MAX_ORDER_QUANTITY: Final = 27
+MAX_ORDER_NOTIONAL: Final = 28
+PRICE_OUTSIDE_COLLAR: Final = 29
+MAX_OPEN_ORDERS: Final = 30
+MAX_POSITION: Final = 31
+INSUFFICIENT_BUYING_POWER: Final = 32
+ORDER_RATE_EXCEEDED: Final = 33
+KILL_SWITCH_ACTIVE: Final = 34
+INSTRUMENT_HALTED: Final = 35
+ACCOUNT_EXISTS: Final = 36
+INVALID_ACCOUNT_SETTING: Final = 37
+INVALID_CLIENT_ORDER_ID: Final = 38
 
 REJECT_NAMES: Final[dict[int, str]] = {
     UNKNOWN_SYMBOL: "UNKNOWN_SYMBOL",
@@ -54,6 +70,22 @@ REJECT_NAMES: Final[dict[int, str]] = {
     INVALID_SELF_TRADE_PREVENTION: "INVALID_SELF_TRADE_PREVENTION",
     INVALID_ACCOUNT: "INVALID_ACCOUNT",
     INVALID_NUMBER: "INVALID_NUMBER",
+    DUPLICATE_CLIENT_ORDER_ID: "DUPLICATE_CLIENT_ORDER_ID",
+    UNKNOWN_ACCOUNT: "UNKNOWN_ACCOUNT",
+    ACCOUNT_HALTED: "ACCOUNT_HALTED",
+    REDUCE_ONLY: "REDUCE_ONLY",
+    MAX_ORDER_QUANTITY: "MAX_ORDER_QUANTITY",
+    MAX_ORDER_NOTIONAL: "MAX_ORDER_NOTIONAL",
+    PRICE_OUTSIDE_COLLAR: "PRICE_OUTSIDE_COLLAR",
+    MAX_OPEN_ORDERS: "MAX_OPEN_ORDERS",
+    MAX_POSITION: "MAX_POSITION",
+    INSUFFICIENT_BUYING_POWER: "INSUFFICIENT_BUYING_POWER",
+    ORDER_RATE_EXCEEDED: "ORDER_RATE_EXCEEDED",
+    KILL_SWITCH_ACTIVE: "KILL_SWITCH_ACTIVE",
+    INSTRUMENT_HALTED: "INSTRUMENT_HALTED",
+    ACCOUNT_EXISTS: "ACCOUNT_EXISTS",
+    INVALID_ACCOUNT_SETTING: "INVALID_ACCOUNT_SETTING",
+    INVALID_CLIENT_ORDER_ID: "INVALID_CLIENT_ORDER_ID",
 }
 
 REJECT_TEXTS: Final[dict[int, str]] = {
@@ -79,6 +111,22 @@ REJECT_TEXTS: Final[dict[int, str]] = {
     INVALID_SELF_TRADE_PREVENTION: "self-trade prevention mode is not known",
     INVALID_ACCOUNT: "account id must be a positive integer",
     INVALID_NUMBER: "value is not a finite decimal number",
+    DUPLICATE_CLIENT_ORDER_ID: "the account already used this client order id",
+    UNKNOWN_ACCOUNT: "no account with this id exists",
+    ACCOUNT_HALTED: "the account is halted: only cancels are accepted",
+    REDUCE_ONLY: "the account may only reduce its position, and this order would not",
+    MAX_ORDER_QUANTITY: "order quantity is above the account's maximum order quantity",
+    MAX_ORDER_NOTIONAL: "order notional is above the account's maximum order notional",
+    PRICE_OUTSIDE_COLLAR: "price is too far from the reference price (price collar)",
+    MAX_OPEN_ORDERS: "the account has its maximum number of open orders",
+    MAX_POSITION: "the order could take the position above the account's maximum position",
+    INSUFFICIENT_BUYING_POWER: "cash plus credit does not cover the open buy orders and this one",
+    ORDER_RATE_EXCEEDED: "the account sent more orders in the last second than its throttle allows",
+    KILL_SWITCH_ACTIVE: "a kill switch is engaged: only cancels are accepted",
+    INSTRUMENT_HALTED: "trading in the instrument is halted: only cancels are accepted",
+    ACCOUNT_EXISTS: "an account with this id already exists",
+    INVALID_ACCOUNT_SETTING: "an account or risk setting is out of range",
+    INVALID_CLIENT_ORDER_ID: "client order id must be 1 to 64 printable ASCII characters without spaces",
 }
 
 

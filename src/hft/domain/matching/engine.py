@@ -115,7 +115,7 @@ class MatchingEngine:
         if expiries and expiries[0][0] <= ts:
             self._expire_due(ts)
         if isinstance(command, SubmitOrder):
-            self._submit(command)
+            self._submit(command, command.order_id)
         elif isinstance(command, CancelOrder):
             self._cancel(command)
         elif isinstance(command, AmendOrder):
@@ -133,22 +133,36 @@ class MatchingEngine:
 
     # -- new orders ----------------------------------------------------------
 
-    def _submit(self, command: SubmitOrder) -> None:
-        if command.order_id <= self.last_order_id:
-            self._reject(command.order_id, command.account, rejects.DUPLICATE_ORDER_ID)
+    def submit_with_id(self, command: SubmitOrder, order_id: i64, ts: i64, events: list[Event]) -> None:
+        """Like ``execute(command, ts, events)``, but the new order gets ``order_id`` instead of ``command.order_id``.
+
+        For a sequencer that assigns ids as it applies commands, without copying each command.
+        """
+        self._ts = ts
+        self._events = events
+        self._trade_low = _NO_TRADE_LOW
+        self._trade_high = 0
+        expiries = self.gtd_expiries
+        if expiries and expiries[0][0] <= ts:
+            self._expire_due(ts)
+        self._submit(command, order_id)
+
+    def _submit(self, command: SubmitOrder, order_id: i64) -> None:
+        if order_id <= self.last_order_id:
+            self._reject(order_id, command.account, rejects.DUPLICATE_ORDER_ID)
             return
-        self.last_order_id = command.order_id
+        self.last_order_id = order_id
         book = self._book_of(command.symbol)
         if book is None:
-            self._reject(command.order_id, command.account, rejects.UNKNOWN_SYMBOL)
+            self._reject(order_id, command.account, rejects.UNKNOWN_SYMBOL)
             return
         code = check_new_order(command, book.instrument, self._ts)
         if code == 0 and command.post_only and crosses(book.contra(command.side), command.side, command.price):
             code = rejects.POST_ONLY_WOULD_TAKE
         if code:
-            self._reject(command.order_id, command.account, code)
+            self._reject(order_id, command.account, code)
             return
-        order = self._new_order(command)
+        order = self._new_order(command, order_id)
         self.sequence += 1
         self._events.append(
             OrderAccepted(
@@ -186,13 +200,13 @@ class MatchingEngine:
         self._last_book = book
         return book
 
-    def _new_order(self, command: SubmitOrder) -> Order:
+    def _new_order(self, command: SubmitOrder, order_id: i64) -> Order:
         stp = command.self_trade_prevention
         if stp == STP_DEFAULT:
             modes = self.account_self_trade_prevention
             stp = modes.get(command.account, STP_NONE) if modes else STP_NONE
         order = Order(
-            command.order_id,
+            order_id,
             command.account,
             command.symbol,
             command.side,
