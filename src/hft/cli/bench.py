@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from hft.bench import engine_bench
+from hft.bench import core_bench, engine_bench
 from hft.bench.orderflow import FlowRow, generate, read_csv
 
 bench_app = typer.Typer(help="Measure the platform; each benchmark prints one JSON object.", no_args_is_help=True)
@@ -41,3 +41,26 @@ def _load(path: Path) -> list[FlowRow]:
         return list(read_csv(path))
     except (ValueError, UnicodeDecodeError) as error:
         raise typer.BadParameter(str(error), param_hint="--flow") from error
+
+
+@bench_app.command("core")
+def bench_core(
+    orders: Annotated[int, typer.Option(min=1, max=50_000_000, help="Commands of the shared flow to run.")] = 1_000_000,
+    seed: Annotated[int, typer.Option(help="Seed of the generated flow.")] = 7,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(file_okay=False, help="Parent of the benchmark's journal directory (default: current directory)."),
+    ] = None,
+    keep: Annotated[bool, typer.Option(help="Keep the journal and snapshots afterwards.")] = False,
+) -> None:
+    """Run the shared flow through the durable core (risk on, fsync on); print throughput, latency, recovery."""
+    rows = list(generate(orders, seed))
+    directory = core_bench.temporary_data_dir(data_dir)
+    try:
+        result = core_bench.run(rows, directory)
+    finally:
+        if not keep:
+            core_bench.remove(directory)
+    result["data_dir"] = str(directory) if keep else None
+    result["machine"] = f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}"
+    typer.echo(json.dumps(result))
