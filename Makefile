@@ -41,11 +41,13 @@ format: install ## Format and auto-fix lint findings
 	$(BIN)/ruff format src tests
 	$(BIN)/ruff check --fix src tests
 
-bench: install ## Benchmark the matching engine on the shared 1,000,000-command flow
+bench: install ## Benchmark the engine and the durable core on the shared 1,000,000-command flow
 	$(BIN)/hft bench engine --orders 1000000
+	$(BIN)/hft bench core --orders 1000000
 
-soak: install ## Long property-test runs (minutes); not part of `make test`
+soak: install ## Long property-test runs and 2,000 crash kills (many minutes); not part of `make test`
 	HYPOTHESIS_PROFILE=soak $(BIN)/python -m pytest tests/property
+	HFT_CRASH_KILLS=2000 $(BIN)/python -m pytest tests/integration/test_crash_recovery.py
 
 clean: ## Remove the virtual environment and build output
 	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -88,3 +88,34 @@ def test_bench_engine_refuses_bad_options() -> None:
         result = hft("bench", "engine", *args)
         assert result.returncode == 2, args
         assert "Traceback" not in result.stderr
+
+
+def test_bench_core_runs_the_flow_durably_and_matches_the_engine_alone(tmp_path: Path) -> None:
+    rows = list(generate(20_000, seed=5))
+
+    result = hft(
+        "bench", "core", "--orders", "20000", "--seed", "5", "--snapshot-every", "6000", "--data-dir", str(tmp_path)
+    )
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    alone = digest(flow_instruments(rows), [to_command(row) for row in rows])
+    # Risk with generous limits rejects nothing the engine accepts: the same trades come out.
+    assert report["trades"] == alone["trades"]
+    assert report["rejects"] == alone["cancels_rejected"]
+    assert report["commands"] == 20_000
+    assert report["accounts"] == len({row.account for row in rows})
+    assert report["fsyncs"] > 0
+    assert report["commands_per_second"] > 0
+    assert 0 < report["ack_p50_us"] <= report["ack_p99_us"] <= report["ack_p999_us"]
+    assert report["full_replay_commands"] == 20_000 + report["accounts"]
+    assert 0 < report["recovery_after_crash_replayed"] < report["full_replay_commands"]
+    assert report["recovered_state_matches"] is True
+    assert list(tmp_path.iterdir()) == [], "the benchmark's journal is removed unless --keep"
+    assert report["fsync"] is True
+
+
+def test_bench_core_refuses_bad_options(tmp_path: Path) -> None:
+    result = hft("bench", "core", "--orders", "0")
+    assert result.returncode == 2
+    assert "--orders" in result.stderr

@@ -51,13 +51,16 @@ def bench_core(
         Path | None,
         typer.Option(file_okay=False, help="Parent of the benchmark's journal directory (default: current directory)."),
     ] = None,
+    snapshot_every: Annotated[
+        int, typer.Option(min=1, max=50_000_000, help="Commands between snapshots (the core's default).")
+    ] = 100_000,
     keep: Annotated[bool, typer.Option(help="Keep the journal and snapshots afterwards.")] = False,
 ) -> None:
     """Run the shared flow through the durable core (risk on, fsync on); print throughput, latency, recovery."""
     rows = list(generate(orders, seed))
     directory = core_bench.temporary_data_dir(data_dir)
     try:
-        result = core_bench.run(rows, directory)
+        result = core_bench.run(rows, directory, snapshot_every)
     finally:
         if not keep:
             core_bench.remove(directory)

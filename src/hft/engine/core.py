@@ -54,8 +54,12 @@ class DurableCore:
         self.snapshot_dir.mkdir(parents=True, exist_ok=True)
         self.recovery: Recovery = recover(self.journal_dir, self.snapshot_dir, self.instruments, default_limits)
         self.exchange: Exchange = self.recovery.exchange
+        # Written to the journal (sequence, last_ts) and applied to the exchange (applied_*): the
+        # service writes the next batch while the previous one is still being made durable.
         self.sequence = self.recovery.last_sequence
         self.last_ts = self.recovery.last_ts
+        self.applied_sequence = self.sequence
+        self.applied_ts = self.last_ts
         self.snapshot_sequence = self.recovery.snapshot_sequence
         self.clock = clock
         self.journal = JournalWriter(self.journal_dir, self.sequence + 1, settings.fsync, settings.segment_bytes)
@@ -94,20 +98,23 @@ class DurableCore:
         exchange = self.exchange
         acks = []
         sequence = first_sequence
+        ts = self.applied_ts
         for index, command in enumerate(commands):
             ts = stamps[index]
             acks.append(Ack(sequence, ts, exchange.apply(command, ts)))
             sequence += 1
+        self.applied_sequence = sequence - 1
+        self.applied_ts = ts
         return acks
 
     def snapshot_due(self) -> bool:
         """Say whether ``snapshot_every`` commands have been applied since the last snapshot."""
-        return self.sequence - self.snapshot_sequence >= self.settings.snapshot_every
+        return self.applied_sequence - self.snapshot_sequence >= self.settings.snapshot_every
 
     def capture(self) -> snapshots.Snapshot:
         """Copy the state for a snapshot now, between batches; ``write_snapshot`` hashes and writes it."""
-        self.snapshot_sequence = self.sequence
-        return snapshots.capture(self.exchange, self.sequence, self.last_ts)
+        self.snapshot_sequence = self.applied_sequence
+        return snapshots.capture(self.exchange, self.applied_sequence, self.applied_ts)
 
     def write_snapshot(self, snapshot: snapshots.Snapshot) -> Path:
         """Write a captured snapshot durably (safe to call from another thread)."""
@@ -115,6 +122,6 @@ class DurableCore:
 
     def close(self) -> None:
         """Snapshot the final state if it changed since the last snapshot, then close the journal."""
-        if self.sequence > self.snapshot_sequence:
+        if self.applied_sequence > self.snapshot_sequence:
             self.write_snapshot(self.capture())
         self.journal.close()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -38,6 +39,21 @@ class _Request:
         self.commands = commands
         self.payloads = payloads
         self.future = future
+
+
+class _Batch:
+    """Commands written to the journal together, waiting for their fsync."""
+
+    __slots__ = ("first_sequence", "requests", "stamps", "synced")
+
+    def __init__(self, requests: list[_Request], first_sequence: int, stamps: list[int]) -> None:
+        self.requests = requests
+        self.first_sequence = first_sequence
+        self.stamps = stamps
+        self.synced: asyncio.Future[None]
+
+
+MAX_BATCHES_IN_FLIGHT = 2
 
 
 class CoreService:
@@ -119,19 +135,34 @@ class CoreService:
         self._snapshot_writer.shutdown()
 
     async def _run(self) -> None:
-        while True:
-            if not self._queue:
-                if self._stopping:
+        # Up to two batches in flight: while batch k is being fsynced, batch k+1 is framed and written.
+        # Batches are applied strictly in order, each only after its own fsync.
+        in_flight: deque[_Batch] = deque()
+        try:
+            while True:
+                if self._queue and len(in_flight) < MAX_BATCHES_IN_FLIGHT:
+                    in_flight.append(self._write(self._take_batch()))
+                elif in_flight and in_flight[0].synced.done():
+                    self._finish(in_flight.popleft())
+                elif in_flight:
+                    await self._wait_for(in_flight[0].synced, room=len(in_flight) < MAX_BATCHES_IN_FLIGHT)
+                elif self._stopping:
                     return
-                self._wakeup.clear()
-                await self._wakeup.wait()
-                continue
-            requests = self._take_batch()
-            try:
-                await self._process(requests)
-            except BaseException as error:
-                self._fail(error, requests)
-                return
+                else:
+                    self._wakeup.clear()
+                    await self._wakeup.wait()
+        except BaseException as error:
+            self._fail(error, [request for batch in in_flight for request in batch.requests])
+
+    async def _wait_for(self, synced: asyncio.Future[None], room: bool) -> None:
+        """Wait until ``synced`` is done or, if another batch may be written (``room``), until commands arrive."""
+        if not room:
+            await asyncio.wait((synced,))
+            return
+        self._wakeup.clear()
+        arrival = asyncio.ensure_future(self._wakeup.wait())
+        await asyncio.wait((synced, arrival), return_when=asyncio.FIRST_COMPLETED)
+        arrival.cancel()
 
     def _take_batch(self) -> list[_Request]:
         limit = self.core.settings.max_batch
@@ -146,19 +177,29 @@ class CoreService:
         self._queued_commands -= taken
         return requests
 
-    async def _process(self, requests: list[_Request]) -> None:
+    def _write(self, requests: list[_Request]) -> _Batch:
         core = self.core
-        commands = [command for request in requests for command in request.commands]
         payloads = [payload for request in requests for payload in request.payloads]
         first_sequence = core.sequence + 1
-        stamps = core.write(payloads)
-        await asyncio.get_running_loop().run_in_executor(self._syncer, core.sync)
+        try:
+            stamps = core.write(payloads)
+        except BaseException:
+            self._queue[:0] = requests  # so that the failure reaches their callers
+            raise
+        batch = _Batch(requests, first_sequence, stamps)
+        batch.synced = asyncio.get_running_loop().run_in_executor(self._syncer, core.sync)
+        return batch
+
+    def _finish(self, batch: _Batch) -> None:
+        batch.synced.result()  # raises if the fsync failed
         crashpoints.reach("after_sync")
-        acks = core.apply(commands, stamps, first_sequence)
+        core = self.core
+        commands = [command for request in batch.requests for command in request.commands]
+        acks = core.apply(commands, batch.stamps, batch.first_sequence)
         crashpoints.reach("after_apply")
         self.batches += 1
         start = 0
-        for request in requests:
+        for request in batch.requests:
             end = start + len(request.commands)
             if not request.future.done():
                 request.future.set_result(acks[start:end])
@@ -168,7 +209,7 @@ class CoreService:
                 listener(acks)
             except Exception:
                 # A faulty subscriber must not stop trading; what it missed is in the journal.
-                log.exception("listener %r failed on sequences %d..%d", listener, first_sequence, core.sequence)
+                log.exception("listener %r failed on sequences from %d", listener, batch.first_sequence)
         if core.snapshot_due() and self._snapshot_pending is None:
             self._start_snapshot()
 

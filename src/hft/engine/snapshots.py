@@ -3,7 +3,7 @@
 File ``<sequence, 20 digits>.snapshot``::
 
     magic "HFTS" | version u16 | 0 u16 | sequence u64 | ts i64 | payload length u64 | payload crc32 | header crc32
-    payload: msgpack [state hash, exchange state as plain data]
+    payload: the state hash (64 hex digits) | the exchange state as plain data, msgpack-encoded
 
 A snapshot is written to a temporary file, fsynced, then renamed, so a
 snapshot file is either whole or absent. Loading checks both checksums and
@@ -23,7 +23,7 @@ from typing import Any, Final
 import msgspec
 
 from hft.domain.exchange.exchange import Exchange
-from hft.domain.exchange.queries import plain_state_hash, state_hash
+from hft.domain.exchange.queries import encoded_state_hash, plain_state_hash, state_hash
 from hft.domain.exchange.snapshot import export_exchange, restore_exchange
 from hft.domain.instruments import Instrument
 from hft.engine import crashpoints
@@ -36,6 +36,7 @@ MAGIC: Final = b"HFTS"
 VERSION: Final = 1
 HEADER: Final = struct.Struct("<4sHHQqQII")
 SUFFIX: Final = ".snapshot"
+HASH_LENGTH: Final = 64
 TEMPORARY_PREFIX: Final = "writing-"
 
 
@@ -63,7 +64,8 @@ def write(directory: Path, snapshot: Snapshot, keep: int, fsync: bool = True) ->
 
     With ``fsync`` (the default) the file and the directory are fsynced, so the snapshot survives a power failure.
     """
-    payload = msgspec.msgpack.encode([plain_state_hash(snapshot.state), snapshot.state])
+    encoded_state = msgspec.msgpack.encode(snapshot.state)
+    payload = encoded_state_hash(encoded_state).encode() + encoded_state
     head = bytearray(HEADER.size)
     struct.pack_into(
         "<4sHHQqQI", head, 0, MAGIC, VERSION, 0, snapshot.sequence, snapshot.ts, len(payload), zlib.crc32(payload)
@@ -110,9 +112,10 @@ def read(path: Path, instruments: Iterable[Instrument]) -> tuple[Snapshot, Excha
     if len(payload) != length or zlib.crc32(payload) != payload_crc:
         raise SnapshotInvalidError(path, HEADER.size, "snapshot payload checksum mismatch")
     try:
-        recorded_hash, state = msgspec.msgpack.decode(payload)
+        recorded_hash = bytes(payload[:HASH_LENGTH]).decode("ascii")
+        state = msgspec.msgpack.decode(payload[HASH_LENGTH:])
         exchange = restore_exchange(instruments, state)
-    except (msgspec.DecodeError, ValueError, KeyError, TypeError, IndexError) as error:
+    except (msgspec.DecodeError, UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError) as error:
         raise SnapshotInvalidError(path, HEADER.size, f"snapshot does not rebuild a state: {error}") from error
     rebuilt_hash = state_hash(exchange)
     if rebuilt_hash != recorded_hash:

@@ -20,7 +20,7 @@ from hft.engine import snapshots
 from hft.engine.errors import SnapshotInvalidError
 from hft.engine.journal import JournalWriter, frame
 from hft.engine.recovery import recover
-from hft.engine.snapshots import HEADER
+from hft.engine.snapshots import HASH_LENGTH, HEADER
 
 Traded = Callable[[int], Exchange]
 
@@ -51,8 +51,9 @@ def write_raw(path: Path, payload: bytes, sequence: int, version: int = 1) -> No
 
 def stored(path: Path) -> tuple[str, list[Any]]:
     """Return the (state hash, state) a snapshot file holds, unchecked."""
-    recorded_hash, state = msgspec.msgpack.decode(path.read_bytes()[HEADER.size :])
-    return recorded_hash, state
+    payload = path.read_bytes()[HEADER.size :]
+    state: list[Any] = msgspec.msgpack.decode(payload[HASH_LENGTH:])
+    return payload[:HASH_LENGTH].decode("ascii"), state
 
 
 def refusal(path: Path, instruments: list[Instrument]) -> SnapshotInvalidError:
@@ -277,7 +278,7 @@ def test_a_state_whose_rebuilt_hash_differs_is_refused(
     path = write_snapshot(tmp_path, exchange, sequence=250)
     recorded_hash, state = stored(path)
     state[7][0][2] += 1  # one account's cash, checksums recomputed: only the state hash can tell
-    write_raw(path, msgspec.msgpack.encode([recorded_hash, state]), 250)
+    write_raw(path, recorded_hash.encode() + msgspec.msgpack.encode(state), 250)
 
     error = refusal(path, instruments)
 
@@ -291,7 +292,7 @@ def test_a_recorded_hash_that_does_not_match_is_refused(
 ) -> None:
     path = write_snapshot(tmp_path, exchange, sequence=250)
     _, state = stored(path)
-    write_raw(path, msgspec.msgpack.encode(["0" * 64, state]), 250)
+    write_raw(path, b"0" * HASH_LENGTH + msgspec.msgpack.encode(state), 250)
 
     assert "rebuilt state hash" in str(refusal(path, instruments))
 

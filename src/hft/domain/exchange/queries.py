@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+import msgspec
 from mypy_extensions import mypyc_attr
 
 from hft.domain.exchange.accounts import Account
@@ -115,4 +116,9 @@ def state_hash(exchange: Exchange) -> str:
 
 def plain_state_hash(state: list[Any]) -> str:
     """Return the state hash of exchange state already exported with ``export_exchange``."""
-    return hashlib.sha256(repr(state).encode()).hexdigest()
+    return encoded_state_hash(msgspec.msgpack.encode(state))
+
+
+def encoded_state_hash(encoded_state: bytes) -> str:
+    """Return the state hash of exported state already encoded as msgpack (what snapshots store)."""
+    return hashlib.sha256(encoded_state).hexdigest()
