@@ -114,6 +114,7 @@ async def _drive(
     latencies.sort()
     return {
         "fsync": core.settings.fsync,
+        "window": window,
         "commands": len(commands),
         "accounts": len(setup),
         "trades": trades,

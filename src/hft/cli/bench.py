@@ -54,13 +54,16 @@ def bench_core(
     snapshot_every: Annotated[
         int, typer.Option(min=1, max=50_000_000, help="Commands between snapshots (the core's default).")
     ] = 100_000,
+    window: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="Commands the client keeps in flight (sent, not yet acked).")
+    ] = 4096,
     keep: Annotated[bool, typer.Option(help="Keep the journal and snapshots afterwards.")] = False,
 ) -> None:
     """Run the shared flow through the durable core (risk on, fsync on); print throughput, latency, recovery."""
     rows = list(generate(orders, seed))
     directory = core_bench.temporary_data_dir(data_dir)
     try:
-        result = core_bench.run(rows, directory, snapshot_every)
+        result = core_bench.run(rows, directory, snapshot_every, window=window, chunk=min(64, window))
     finally:
         if not keep:
             core_bench.remove(directory)
