@@ -58,7 +58,7 @@ def core_commands(rows: list[FlowRow]) -> tuple[list[Command], list[Command]]:
 
 
 def run(
-    rows: list[FlowRow], data_dir: Path, snapshot_every: int = 100_000, window: int = 4096, chunk: int = 64
+    rows: list[FlowRow], data_dir: Path, snapshot_every: int = 100_000, window: int = 8192, chunk: int = 64
 ) -> dict[str, Any]:
     """Run the flow through a durable core in ``data_dir`` (fsync on); return throughput, latency, recovery."""
     instruments = flow_instruments(rows)

@@ -55,8 +55,11 @@ def bench_core(
         int, typer.Option(min=1, max=50_000_000, help="Commands between snapshots (the core's default).")
     ] = 100_000,
     window: Annotated[
-        int, typer.Option(min=1, max=1_000_000, help="Commands the client keeps in flight (sent, not yet acked).")
-    ] = 4096,
+        int,
+        typer.Option(
+            min=1, max=1_000_000, help="Commands in flight (sent, not yet acked); two batches keep the pipeline full."
+        ),
+    ] = 8192,
     keep: Annotated[bool, typer.Option(help="Keep the journal and snapshots afterwards.")] = False,
 ) -> None:
     """Run the shared flow through the durable core (risk on, fsync on); print throughput, latency, recovery."""
