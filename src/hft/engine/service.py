@@ -62,7 +62,6 @@ class CoreService:
     def __init__(self, core: DurableCore) -> None:
         self.core = core
         self._queue: list[_Request] = []
-        self._queued_commands = 0
         self._wakeup = asyncio.Event()
         self._listeners: list[Listener] = []
         self._stopping = False
@@ -115,7 +114,6 @@ class CoreService:
         payloads = [encode(command) for command in commands]
         future: asyncio.Future[list[Ack]] = asyncio.get_running_loop().create_future()
         self._queue.append(_Request(commands, payloads, future))
-        self._queued_commands += len(commands)
         self._wakeup.set()
         return future
 
@@ -174,7 +172,6 @@ class CoreService:
             count += 1
         requests = queue[:count]
         del queue[:count]
-        self._queued_commands -= taken
         return requests
 
     def _write(self, requests: list[_Request]) -> _Batch:

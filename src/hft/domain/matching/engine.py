@@ -107,13 +107,7 @@ class MatchingEngine:
         """
         if events is None:
             events = []
-        self._ts = ts
-        self._events = events
-        self._trade_low = _NO_TRADE_LOW
-        self._trade_high = 0
-        expiries = self.gtd_expiries
-        if expiries and expiries[0][0] <= ts:
-            self._expire_due(ts)
+        self._begin(ts, events)
         if isinstance(command, SubmitOrder):
             self._submit(command, command.order_id)
         elif isinstance(command, CancelOrder):
@@ -136,8 +130,14 @@ class MatchingEngine:
     def submit_with_id(self, command: SubmitOrder, order_id: i64, ts: i64, events: list[Event]) -> None:
         """Like ``execute(command, ts, events)``, but the new order gets ``order_id`` instead of ``command.order_id``.
 
-        For a sequencer that assigns ids as it applies commands, without copying each command.
+        For a caller that assigns ids as it applies commands and has already
+        checked the order with ``validation.check_new_order`` at ``ts``.
         """
+        self._begin(ts, events)
+        self._submit(command, order_id, True)
+
+    def _begin(self, ts: i64, events: list[Event]) -> None:
+        """Start a command at ``ts`` whose events go to ``events``: expire due GTD orders first."""
         self._ts = ts
         self._events = events
         self._trade_low = _NO_TRADE_LOW
@@ -145,9 +145,8 @@ class MatchingEngine:
         expiries = self.gtd_expiries
         if expiries and expiries[0][0] <= ts:
             self._expire_due(ts)
-        self._submit(command, order_id)
 
-    def _submit(self, command: SubmitOrder, order_id: i64) -> None:
+    def _submit(self, command: SubmitOrder, order_id: i64, validated: bool = False) -> None:
         if order_id <= self.last_order_id:
             self._reject(order_id, command.account, rejects.DUPLICATE_ORDER_ID)
             return
@@ -156,7 +155,7 @@ class MatchingEngine:
         if book is None:
             self._reject(order_id, command.account, rejects.UNKNOWN_SYMBOL)
             return
-        code = check_new_order(command, book.instrument, self._ts)
+        code = 0 if validated else check_new_order(command, book.instrument, self._ts)
         if code == 0 and command.post_only and crosses(book.contra(command.side), command.side, command.price):
             code = rejects.POST_ONLY_WOULD_TAKE
         if code:
