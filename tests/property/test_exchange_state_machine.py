@@ -197,7 +197,7 @@ def _tight_or_none(*tight: int) -> st.SearchStrategy[int]:
 limits_tuples = st.tuples(
     _tight_or_none(8 * 10**8, 12 * 10**8),
     _tight_or_none(5 * 10**8, 2 * 10**9),
-    _tight_or_none(100, 300),  # one and three ticks either side of 100
+    st.sampled_from([0, 0, 100, 300]),  # collars of one and three ticks either side of 100
     _tight_or_none(2, 5),
     _tight_or_none(6 * 10**7, 10 * 10**8, 20 * 10**8),
     _tight_or_none(2, 5),
@@ -208,7 +208,7 @@ invalid_limits = st.sampled_from(
     [RiskLimits(-1), RiskLimits(0, 0, BPS + 1), RiskLimits(0, 0, 0, 0, MAX_CASH_UNITS + 1)]
 )
 # An AAA order of 10 lots at 100 is worth 10**9 cash units.
-cash_amounts = st.sampled_from([0, 10**9, 10**10, 10**11, 10**12, 10**12])
+cash_amounts = st.sampled_from([0, 3 * 10**8, 2 * 10**9, 10**10, 10**11, 10**12, 10**12])
 credit_amounts = st.sampled_from([0, 0, 10**9, 10**11])
 maker_fees = st.sampled_from([0, 0, 2, 10, 1_000])
 taker_fees = st.sampled_from([0, 0, 5, 30, 1_000])
@@ -765,6 +765,17 @@ class ExchangeMachine(RuleBasedStateMachine):
     @rule(trader=traders, symbol=symbols, terms=order_terms("stop"), client_order_id=client_ids)
     def submit_stop(self, trader: int, symbol: str, terms: OrderTerms, client_order_id: str) -> None:
         self.submit(self.trader(trader), symbol, terms, client_order_id)
+
+    @rule(trader=traders, symbol=symbols, price=near_prices, slack=st.integers(-1, 1))
+    def submit_to_buying_power(self, trader: int, symbol: str, price: int, slack: int) -> None:
+        """Buy about as much as cash plus credit still covers, taker fee included: probes the buying-power edge."""
+        account_id = self.trader(trader)
+        account = self.accounts[account_id]
+        buying_power = account.cash + account.credit - self.open_buy_notional(account_id)
+        lot_cost = price * CASH_PER_TICK_LOT[symbol] * (BPS + account.taker_fee_bps) // BPS
+        quantity = min(max(buying_power // lot_cost + slack, 1), MAX_QUANTITY)
+        terms = OrderTerms(BUY, quantity, price, LIMIT, GTC, 0, 0, False, STP_DEFAULT, 0)
+        self.submit(account_id, symbol, terms, "")
 
     @rule(trader=traders, symbol=symbols, slack=st.integers(-2, 2), rests=st.booleans())
     def submit_reducing(self, trader: int, symbol: str, slack: int, rests: bool) -> None:
