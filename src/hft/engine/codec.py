@@ -25,6 +25,7 @@ from hft.domain.exchange.commands import (
     AdjustCash,
     CreateAccount,
     SetAccountState,
+    SetApiKey,
     SetInstrumentHalt,
     SetKillSwitch,
     SetMarkPrice,
@@ -112,6 +113,8 @@ def _account_fields(command: Command) -> list[Any]:
         return [26, command.symbol, command.halted]
     if isinstance(command, SetMarkPrice):
         return [27, command.symbol, command.price]
+    if isinstance(command, SetApiKey):
+        return [28, command.account_id, command.key_hash]
     raise TypeError(f"not a journaled command: {command!r}")
 
 
@@ -135,6 +138,7 @@ _SIGNATURES: Final[dict[int, Any]] = {
     25: tuple[I64, I64, bool],
     26: tuple[I64, str, bool],
     27: tuple[I64, str, I64],
+    28: tuple[I64, I64, str],
 }
 _DECODERS: Final[dict[int, msgspec.msgpack.Decoder[Any]]] = {
     tag: msgspec.msgpack.Decoder(signature) for tag, signature in _SIGNATURES.items()
@@ -189,4 +193,6 @@ def _build_account_command(tag: int, f: tuple[Any, ...]) -> Command:
         return SetInstrumentHalt(f[1], f[2])
     if tag == 27:
         return SetMarkPrice(f[1], f[2])
+    if tag == 28:
+        return SetApiKey(f[1], f[2])
     raise ValueError(f"unknown command tag {tag!r}")

@@ -28,11 +28,12 @@ Clock = Callable[[], int]
 
 
 class Ack:
-    """The outcome of one durable command: its sequence, its ts and the events it caused."""
+    """The outcome of one durable command: its sequence, its ts, the command and the events it caused."""
 
-    def __init__(self, sequence: int, ts: int, events: list[Event]) -> None:
+    def __init__(self, sequence: int, ts: int, command: Command, events: list[Event]) -> None:
         self.sequence = sequence
         self.ts = ts
+        self.command = command
         self.events = events
 
 
@@ -101,7 +102,7 @@ class DurableCore:
         ts = self.applied_ts
         for index, command in enumerate(commands):
             ts = stamps[index]
-            acks.append(Ack(sequence, ts, exchange.apply(command, ts)))
+            acks.append(Ack(sequence, ts, command, exchange.apply(command, ts)))
             sequence += 1
         self.applied_sequence = sequence - 1
         self.applied_ts = ts

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,8 @@ class CoreUnavailableError(Exception):
 
 
 Listener = Callable[[list[Ack]], None]
+# Called after every batch with: commands, ns from write to durable, ns applying, ns in listeners.
+BatchObserver = Callable[[int, int, int, int], None]
 
 
 class _Request:
@@ -44,12 +47,13 @@ class _Request:
 class _Batch:
     """Commands written to the journal together, waiting for their fsync."""
 
-    __slots__ = ("first_sequence", "requests", "stamps", "synced")
+    __slots__ = ("first_sequence", "requests", "stamps", "started_ns", "synced")
 
-    def __init__(self, requests: list[_Request], first_sequence: int, stamps: list[int]) -> None:
+    def __init__(self, requests: list[_Request], first_sequence: int, stamps: list[int], started_ns: int) -> None:
         self.requests = requests
         self.first_sequence = first_sequence
         self.stamps = stamps
+        self.started_ns = started_ns
         self.synced: asyncio.Future[None]
 
 
@@ -71,6 +75,7 @@ class CoreService:
         self._snapshot_writer = ThreadPoolExecutor(1, thread_name_prefix="hft-snapshot")
         self._snapshot_pending: asyncio.Future[Path] | None = None
         self.batches = 0
+        self.observer: BatchObserver | None = None
 
     @property
     def exchange(self) -> Exchange:
@@ -178,12 +183,13 @@ class CoreService:
         core = self.core
         payloads = [payload for request in requests for payload in request.payloads]
         first_sequence = core.sequence + 1
+        started_ns = time.perf_counter_ns()
         try:
             stamps = core.write(payloads)
         except BaseException:
             self._queue[:0] = requests  # so that the failure reaches their callers
             raise
-        batch = _Batch(requests, first_sequence, stamps)
+        batch = _Batch(requests, first_sequence, stamps, started_ns)
         batch.synced = asyncio.get_running_loop().run_in_executor(self._syncer, core.sync)
         return batch
 
@@ -192,7 +198,9 @@ class CoreService:
         crashpoints.reach("after_sync")
         core = self.core
         commands = [command for request in batch.requests for command in request.commands]
+        durable_ns = time.perf_counter_ns()
         acks = core.apply(commands, batch.stamps, batch.first_sequence)
+        applied_ns = time.perf_counter_ns()
         crashpoints.reach("after_apply")
         self.batches += 1
         start = 0
@@ -207,6 +215,11 @@ class CoreService:
             except Exception:
                 # A faulty subscriber must not stop trading; what it missed is in the journal.
                 log.exception("listener %r failed on sequences from %d", listener, batch.first_sequence)
+        if self.observer is not None:
+            published_ns = time.perf_counter_ns()
+            self.observer(
+                len(commands), durable_ns - batch.started_ns, applied_ns - durable_ns, published_ns - applied_ns
+            )
         if core.snapshot_due() and self._snapshot_pending is None:
             self._start_snapshot()
 

@@ -23,6 +23,7 @@ from hft.domain.exchange.commands import (
     AdjustCash,
     CreateAccount,
     SetAccountState,
+    SetApiKey,
     SetInstrumentHalt,
     SetKillSwitch,
     SetMarkPrice,
@@ -71,6 +72,7 @@ FIELDS: dict[type[Command], tuple[str, ...]] = {
     SetKillSwitch: ("account_id", "engaged"),
     SetInstrumentHalt: ("symbol", "halted"),
     SetMarkPrice: ("symbol", "price"),
+    SetApiKey: ("account_id", "key_hash"),
 }
 
 # The on-disk tags (format version 1): never renumbered, never reused.
@@ -90,6 +92,7 @@ TAGS: dict[type[Command], int] = {
     SetKillSwitch: 25,
     SetInstrumentHalt: 26,
     SetMarkPrice: 27,
+    SetApiKey: 28,
 }
 
 ROUND_TRIPS: list[Command] = [
@@ -138,6 +141,8 @@ ROUND_TRIPS: list[Command] = [
     SetInstrumentHalt("", False),
     SetMarkPrice("AAPL", I64_MAX),
     SetMarkPrice("SPY", I64_MIN),
+    SetApiKey(1, "0" * 64),
+    SetApiKey(I64_MAX, ""),
 ]
 
 

@@ -54,6 +54,8 @@ class Account:
         self.open_buy_notional: int = 0
         self.recent_orders: deque[int] = deque()
         self.positions: dict[str, Position] = {}
+        # SHA-256 hex digest of the account's API key ("" until it has one).
+        self.api_key_hash = ""
 
     def position(self, symbol: str) -> Position:
         """Return the account's position in ``symbol``, creating a flat one on first use."""

@@ -16,6 +16,7 @@ from hft.domain.exchange.commands import (
     AdjustCash,
     CreateAccount,
     SetAccountState,
+    SetApiKey,
     SetInstrumentHalt,
     SetKillSwitch,
     SetMarkPrice,
@@ -24,6 +25,7 @@ from hft.domain.exchange.commands import (
 )
 from hft.domain.exchange.events import (
     AccountChanged,
+    ApiKeyChanged,
     CommandRejected,
     InstrumentHaltSet,
     KillSwitchSet,
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from hft.domain.exchange.exchange import Exchange
 
 MAX_ACCOUNT_NAME_LENGTH = 100
+API_KEY_HASH_LENGTH = 64  # a SHA-256 hex digest
 
 
 def apply(exchange: Exchange, command: Command) -> bool:
@@ -56,6 +59,8 @@ def apply(exchange: Exchange, command: Command) -> bool:
         _set_instrument_halt(exchange, command)
     elif isinstance(command, SetMarkPrice):
         _set_mark_price(exchange, command)
+    elif isinstance(command, SetApiKey):
+        _set_api_key(exchange, command)
     else:
         return False
     return True
@@ -212,3 +217,25 @@ def _set_mark_price(exchange: Exchange, command: SetMarkPrice) -> None:
         else:
             exchange.mark_prices.pop(command.symbol, None)
         exchange.add_event(MarkPriceSet(exchange.next_sequence(), exchange.ts, command.symbol, command.price))
+
+
+def _set_api_key(exchange: Exchange, command: SetApiKey) -> None:
+    account = exchange.accounts.get(command.account_id)
+    key_hash = command.key_hash
+    if account is None:
+        _reject(exchange, command.account_id, rejects.UNKNOWN_ACCOUNT)
+    elif (
+        len(key_hash) != API_KEY_HASH_LENGTH
+        or not all(c in "0123456789abcdef" for c in key_hash)
+        or key_hash in exchange.api_keys
+    ):
+        _reject(exchange, command.account_id, rejects.INVALID_ACCOUNT_SETTING)
+    else:
+        exchange.api_keys.pop(account.api_key_hash, None)
+        account.api_key_hash = key_hash
+        exchange.api_keys[key_hash] = account.account_id
+        exchange.add_event(ApiKeyChanged(exchange.next_sequence(), exchange.ts, account.account_id))
+
+
+def _is_digest(key_hash: str) -> bool:
+    return len(key_hash) == API_KEY_HASH_LENGTH and all(c in "0123456789abcdef" for c in key_hash)

@@ -102,3 +102,15 @@ class SetMarkPrice(Command):
     def __init__(self, symbol: str, price: i64) -> None:
         self.symbol: Final = symbol
         self.price: Final = price
+
+
+@mypyc_attr(acyclic=True)
+class SetApiKey(Command):
+    """Give ``account_id`` the API key whose SHA-256 hex digest is ``key_hash``, replacing any previous key.
+
+    Only the digest is journaled: the key itself never reaches the disk.
+    """
+
+    def __init__(self, account_id: i64, key_hash: str) -> None:
+        self.account_id: Final = account_id
+        self.key_hash: Final = key_hash

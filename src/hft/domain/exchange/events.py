@@ -62,6 +62,15 @@ class AccountChanged(Event):
 
 
 @mypyc_attr(acyclic=True)
+class ApiKeyChanged(Event):
+    """``account`` got a new API key (the event does not carry it, nor its digest)."""
+
+    def __init__(self, sequence: i64, ts: i64, account: i64) -> None:
+        super().__init__(sequence, ts)
+        self.account: Final = account
+
+
+@mypyc_attr(acyclic=True)
 class RiskLimitsSet(Event):
     """An account's (or, for account 0, the venue's default) risk limits changed; None: venue defaults."""
 

@@ -51,6 +51,8 @@ def restore_exchange(instruments: Iterable[Instrument], data: PlainData) -> Exch
     for account_data in accounts:
         account = _account_from(account_data)
         exchange.accounts[account.account_id] = account
+        if account.api_key_hash:
+            exchange.api_keys[account.api_key_hash] = account.account_id
     for record_data in records:
         restored = OrderRecord(*record_data[:11])
         restored.filled, restored.filled_notional, restored.status, restored.cancel_reason = record_data[11:]
@@ -90,6 +92,7 @@ def _account_data(account: Account) -> PlainData:
             [p.symbol, p.net, p.open_cost, p.realized, p.fees, p.volume, p.open_buy, p.open_sell]
             for p in account.positions.values()
         ],
+        account.api_key_hash,
     ]
 
 
@@ -106,6 +109,7 @@ def _account_from(data: PlainData) -> Account:
         account.open_buy_notional,
         recent,
         positions,
+        account.api_key_hash,
     ) = data[6:]
     account.limits = None if limits is None else RiskLimits(*limits)
     account.recent_orders = deque(recent)
