@@ -1,0 +1,92 @@
+"""``hft serve``: the whole platform in one process on embedded defaults."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvloop
+from granian.constants import Interfaces
+from granian.log import LogLevels
+from granian.server.embed import Server
+
+from hft.config.settings import Settings, SettingsError, load_settings
+from hft.gateways.rest.app import create_app
+from hft.service.venue import DataDirectoryInUseError, Venue
+
+log = logging.getLogger("hft.serve")
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [default: 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(min=0, max=65535, help="HTTP port [default: 8000].")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(file_okay=False, help="Journal, snapshots and SQLite database [default: ./data].")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(dir_okay=False, help="A TOML file of settings (also HFT_CONFIG).")
+    ] = None,
+) -> None:
+    """Run the venue: REST and WebSocket API, journal, database, metrics. Stop with Ctrl-C or SIGTERM."""
+    try:
+        settings = load_settings(config, overrides={"host": host, "port": port, "data_dir": data_dir})
+    except SettingsError as error:
+        typer.secho(f"error: {error}", err=True, fg="red")
+        raise typer.Exit(2) from error
+    configure_logging(settings.log_level)
+    try:
+        uvloop.run(run_server(settings))
+    except DataDirectoryInUseError as error:
+        typer.secho(f"error: {error}", err=True, fg="red")
+        raise typer.Exit(1) from error
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr at ``level``; libraries only speak up for warnings."""
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("alembic", "sqlalchemy", "_granian", "granian"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+async def run_server(settings: Settings) -> None:
+    """Start the venue, serve HTTP until SIGTERM or SIGINT, then drain, snapshot and close."""
+    venue = Venue(settings)
+    await venue.start()
+    server = Server(
+        create_app(venue),
+        address=settings.host,
+        port=settings.port,
+        interface=Interfaces.ASGINL,
+        websockets=True,
+        backlog=2048,
+        log_level=LogLevels.warning,
+    )
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, server.stop)
+    _announce(settings, venue.demo_api_key)
+    try:
+        await server.serve()
+    finally:
+        log.info("stopping: draining the core, writing a snapshot, flushing the database")
+        await venue.stop()
+        log.info("stopped")
+
+
+def _announce(settings: Settings, demo_api_key: str | None) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    lines = [
+        f"hft is serving on {base}",
+        f"  API docs   {base}/docs",
+        f"  health     {base}/health",
+        f"  metrics    {base}/metrics",
+        f"  websocket  ws://{settings.host}:{settings.port}/ws",
+        f"  data       {settings.data_dir.resolve()}",
+    ]
+    if demo_api_key:
+        lines.append(f"  demo API key: {demo_api_key}  (X-API-Key header)")
+    typer.echo("\n".join(lines), err=False)

@@ -1,0 +1,291 @@
+"""Between the API's decimals and names and the core's integers: requests in, responses out.
+
+Every way a request can be malformed ends here as an ``InputError`` with a
+stable code and a message, before anything is journaled.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, Final, cast
+
+from hft.core import rejects
+from hft.core.fixedpoint import Rejection, to_units
+from hft.domain.commands import AmendOrder, SubmitOrder
+from hft.domain.exchange.money import CASH_SCALE, QUANTITY_SCALE, cash_to_decimal
+from hft.domain.exchange.queries import AccountView, PositionView
+from hft.domain.exchange.risk import RiskLimits
+from hft.domain.instruments import Instrument
+from hft.domain.matching.validation import check_new_order
+from hft.domain.orders import (
+    GTD,
+    ORDER_TYPE_NAMES,
+    ORDER_TYPES_BY_NAME,
+    SIDE_NAMES,
+    SIDES_BY_NAME,
+    STP_BY_NAME,
+    TIME_IN_FORCE_NAMES,
+    TIMES_IN_FORCE_BY_NAME,
+)
+from hft.gateways.rest import schemas
+from hft.service.history import Execution, OrderState
+from hft.service.market import Trade
+
+MAX_CASH: Final = Decimal(10) ** 10
+
+
+class InputError(Exception):
+    """A request the API refuses before it reaches the core: ``status`` 4xx, a stable ``code``, a message."""
+
+    def __init__(self, code: str, message: str, status: int = 422) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+
+
+def _refuse(rejection: Rejection, field: str) -> InputError:
+    return InputError(rejects.reject_name(rejection.code), f"{field}: {rejection.text}")
+
+
+def price_ticks(instrument: Instrument, value: Decimal, field: str = "price") -> int:
+    """Return ``value`` in ticks of ``instrument``, or raise ``InputError``."""
+    ticks = instrument.price_to_ticks(value)
+    if isinstance(ticks, Rejection):
+        raise _refuse(ticks, field)
+    return ticks
+
+
+def quantity_lots(instrument: Instrument, value: Decimal, field: str = "quantity") -> int:
+    """Return ``value`` in lots of ``instrument``, or raise ``InputError``."""
+    lots = instrument.quantity_to_lots(value)
+    if isinstance(lots, Rejection):
+        raise _refuse(lots, field)
+    return lots
+
+
+def cash_units(value: Decimal, field: str, allow_negative: bool = False) -> int:
+    """Return a money amount in cash units (8 decimals), or raise ``InputError``."""
+    units = to_units(value, Decimal(1).scaleb(-8), rejects.INVALID_NUMBER, rejects.INVALID_NUMBER)
+    if isinstance(units, Rejection) or abs(value) > MAX_CASH:
+        raise InputError("INVALID_AMOUNT", f"{field}: must be a number with at most 8 decimals, below 1e10")
+    if units < 0 and not allow_negative:
+        raise InputError("INVALID_AMOUNT", f"{field}: must not be negative")
+    return units
+
+
+def check_no_duplicate_keys(body: bytes) -> None:
+    """Refuse a JSON body in which an object names the same key twice (which value was meant?)."""
+
+    def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        keys = [key for key, _ in pairs]
+        if len(keys) != len(set(keys)):
+            raise InputError("DUPLICATE_KEY", "the JSON body names a key twice", status=400)
+        return dict(pairs)
+
+    try:
+        json.loads(body, object_pairs_hook=pairs_hook, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
+        return  # malformed JSON is reported by the decoder, with its position
+
+
+def _no_constant(name: str) -> None:
+    raise InputError("INVALID_NUMBER", f"{name} is not a number", status=400)
+
+
+def submit_command(request: schemas.OrderRequest, account: int, instrument: Instrument, now_ns: int) -> SubmitOrder:
+    """Build the ``SubmitOrder`` for ``request``; raise ``InputError`` for whatever the engine refuses statically."""
+    order_type = ORDER_TYPES_BY_NAME[request.order_type]
+    quantity = quantity_lots(instrument, request.quantity)
+    price = 0 if request.price is None else price_ticks(instrument, request.price)
+    stop_price = 0 if request.stop_price is None else price_ticks(instrument, request.stop_price, "stop_price")
+    display = 0
+    if request.display_quantity is not None:
+        display = quantity_lots(instrument, request.display_quantity, "display_quantity")
+    expire_ts = 0
+    if request.expire_time is not None:
+        expire_ts = _timestamp_ns(request.expire_time)
+    time_in_force = TIMES_IN_FORCE_BY_NAME[request.time_in_force]
+    if time_in_force == GTD and request.expire_time is None:
+        raise InputError("INVALID_EXPIRE_TIME", "expire_time is required for GTD orders")
+    command = SubmitOrder(
+        0,
+        account,
+        request.symbol,
+        SIDES_BY_NAME[request.side],
+        quantity,
+        price,
+        order_type,
+        time_in_force,
+        stop_price,
+        display,
+        request.post_only,
+        STP_BY_NAME[request.stp],
+        expire_ts,
+        request.client_order_id,
+    )
+    code = check_new_order(command, instrument, now_ns)
+    if code:
+        raise InputError(rejects.reject_name(code), rejects.reject_text(code))
+    return command
+
+
+def amend_command(request: schemas.AmendRequest, order: OrderState, instrument: Instrument) -> AmendOrder:
+    """Build the ``AmendOrder`` for ``request`` on ``order``; raise ``InputError`` if it is malformed."""
+    if request.quantity is None and request.price is None and request.stop_price is None:
+        raise InputError("AMEND_CHANGES_NOTHING", "give at least one of quantity, price, stop_price")
+    quantity = 0 if request.quantity is None else quantity_lots(instrument, request.quantity)
+    price = 0 if request.price is None else price_ticks(instrument, request.price)
+    stop_price = 0 if request.stop_price is None else price_ticks(instrument, request.stop_price, "stop_price")
+    return AmendOrder(order.order_id, order.account, quantity, price, stop_price)
+
+
+def _timestamp_ns(moment: datetime) -> int:
+    if moment.tzinfo is None:
+        raise InputError("INVALID_EXPIRE_TIME", "expire_time needs a time zone (for example 2030-01-01T00:00:00Z)")
+    if not datetime(1970, 1, 1, tzinfo=UTC) < moment < datetime(2262, 1, 1, tzinfo=UTC):
+        raise InputError("INVALID_EXPIRE_TIME", "expire_time is out of range")
+    delta = moment - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
+def moment(ts: int) -> datetime:
+    """Turn engine nanoseconds into an aware UTC datetime (microsecond precision)."""
+    return datetime.fromtimestamp(ts // 1_000 / 1_000_000, UTC)
+
+
+def _text(value: Decimal) -> str:
+    return str(value)
+
+
+def order_response(order: OrderState, instrument: Instrument) -> schemas.OrderResponse:
+    """Describe ``order`` for its owner."""
+    price = instrument.ticks_to_price
+    lots = instrument.lots_to_quantity
+    average = None
+    if order.filled:
+        average = _text((Decimal(order.filled_notional) / order.filled * instrument.tick_size).normalize())
+    return schemas.OrderResponse(
+        order_id=order.order_id,
+        client_order_id=order.client_order_id or None,
+        symbol=order.symbol,
+        side=cast(schemas.Side, SIDE_NAMES[order.side]),
+        order_type=cast(schemas.OrderType, ORDER_TYPE_NAMES[order.order_type]),
+        time_in_force=cast(schemas.TimeInForce, TIME_IN_FORCE_NAMES[order.time_in_force]),
+        price=_text(price(order.price)) if order.price else None,
+        stop_price=_text(price(order.stop_price)) if order.stop_price else None,
+        quantity=_text(lots(order.quantity)),
+        filled_quantity=_text(lots(order.filled)),
+        leaves_quantity=_text(lots(order.leaves)),
+        avg_fill_price=average,
+        display_quantity=_text(lots(order.display_quantity)) if order.display_quantity else None,
+        post_only=order.post_only,
+        expire_time=moment(order.expire_ts) if order.expire_ts else None,
+        status=cast(schemas.OrderStatus, order.status),
+        reject_reason=order.reject_reason,
+        reject_message=rejects.reject_text(order.reject_code) if order.reject_code else None,
+        cancel_reason=order.cancel_reason_name,
+        created_at=moment(order.created_ts),
+        updated_at=moment(order.updated_ts),
+    )
+
+
+def execution_response(execution: Execution, instrument: Instrument) -> schemas.ExecutionResponse:
+    """Describe one fill for its account."""
+    return schemas.ExecutionResponse(
+        execution_id=execution.execution_id,
+        trade_id=execution.trade_id,
+        order_id=execution.order_id,
+        symbol=execution.symbol,
+        side=cast(schemas.Side, SIDE_NAMES[execution.side]),
+        price=_text(instrument.ticks_to_price(execution.price)),
+        quantity=_text(instrument.lots_to_quantity(execution.quantity)),
+        liquidity=cast(Any, execution.liquidity),
+        fee=_text(cash_to_decimal(execution.fee)),
+        timestamp=moment(execution.ts),
+    )
+
+
+def trade_response(trade: Trade, instrument: Instrument) -> schemas.TradeResponse:
+    """Describe a public trade print."""
+    return schemas.TradeResponse(
+        trade_id=trade.trade_id,
+        symbol=trade.symbol,
+        price=_text(instrument.ticks_to_price(trade.price)),
+        quantity=_text(instrument.lots_to_quantity(trade.quantity)),
+        side=cast(schemas.Side, SIDE_NAMES[trade.aggressor_side]),
+        timestamp=moment(trade.ts),
+    )
+
+
+def position_response(position: PositionView, instrument: Instrument) -> schemas.PositionResponse:
+    """Describe a position and its P&L."""
+    average = None
+    if position.net:
+        average = _text(
+            (Decimal(abs(position.open_cost)) / abs(int(position.net)) / CASH_SCALE / instrument.lot_size).normalize()
+        )
+    return schemas.PositionResponse(
+        symbol=position.symbol,
+        quantity=_text(instrument.lots_to_quantity(position.net)),
+        avg_price=average,
+        realized_pnl=_text(cash_to_decimal(position.realized)),
+        unrealized_pnl=_text(cash_to_decimal(position.unrealized)),
+        mark_price=_text(instrument.ticks_to_price(position.mark)) if position.mark else None,
+        fees=_text(cash_to_decimal(position.fees)),
+        volume=_text(instrument.lots_to_quantity(position.volume)),
+    )
+
+
+def limits_body(limits: RiskLimits) -> schemas.RiskLimitsBody:
+    """Describe risk limits in user units."""
+    return schemas.RiskLimitsBody(
+        max_order_quantity=Decimal(limits.max_order_quantity).scaleb(-8).normalize(),
+        max_order_notional=cash_to_decimal(limits.max_order_notional),
+        price_collar_bps=limits.price_collar_bps,
+        max_open_orders=limits.max_open_orders,
+        max_position=Decimal(limits.max_position).scaleb(-8).normalize(),
+        max_orders_per_second=limits.max_orders_per_second,
+    )
+
+
+def limits_from(body: schemas.RiskLimitsBody) -> RiskLimits:
+    """Turn user-unit limits into core units, or raise ``InputError``."""
+    quantity = to_units(body.max_order_quantity, Decimal(1) / QUANTITY_SCALE, 0, 0)
+    position = to_units(body.max_position, Decimal(1) / QUANTITY_SCALE, 0, 0)
+    if isinstance(quantity, Rejection) or quantity < 0:
+        raise InputError("INVALID_LIMIT", "max_order_quantity must be a non-negative number with at most 8 decimals")
+    if isinstance(position, Rejection) or position < 0:
+        raise InputError("INVALID_LIMIT", "max_position must be a non-negative number with at most 8 decimals")
+    return RiskLimits(
+        quantity,
+        cash_units(body.max_order_notional, "max_order_notional"),
+        body.price_collar_bps,
+        body.max_open_orders,
+        position,
+        body.max_orders_per_second,
+    )
+
+
+def account_response(view: AccountView, by_symbol: dict[str, Instrument]) -> schemas.AccountResponse:
+    """Describe an account with its positions."""
+    return schemas.AccountResponse(
+        account_id=view.account_id,
+        name=view.name,
+        state=cast(Any, {1: "ACTIVE", 2: "REDUCING", 3: "HALTED"}[view.state]),
+        cash=_text(cash_to_decimal(view.cash)),
+        credit_limit=_text(cash_to_decimal(view.credit_limit)),
+        buying_power=_text(cash_to_decimal(view.buying_power)),
+        equity=_text(cash_to_decimal(view.equity)),
+        realized_pnl=_text(cash_to_decimal(view.realized)),
+        unrealized_pnl=_text(cash_to_decimal(view.unrealized)),
+        fees_paid=_text(cash_to_decimal(view.fees_paid)),
+        maker_fee_bps=view.maker_fee_bps,
+        taker_fee_bps=view.taker_fee_bps,
+        open_orders=view.open_orders,
+        kill_switch=view.kill_switch,
+        risk_limits=limits_body(view.limits),
+        positions=[position_response(position, by_symbol[position.symbol]) for position in view.positions],
+    )

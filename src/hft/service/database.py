@@ -1,0 +1,96 @@
+"""The venue's database projection: rows from every batch of changes, written in the background.
+
+The journal is the source of truth. The database is the query side for
+other systems; when it is down, trading goes on and the rows wait in
+memory, and when it comes back they are written in order, once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from hft.adapters.sql.rows import rows_from_changes
+from hft.adapters.sql.store import SqlStore
+from hft.adapters.sql.writer import ProjectionWriter
+from hft.domain.instruments import Instrument
+from hft.observability.metrics import Metrics
+from hft.service.history import Changes
+
+log = logging.getLogger("hft.database")
+
+OPEN_TIMEOUT_SECONDS = 10.0
+RETRY_SECONDS = 1.0
+
+
+class Database:
+    """Keeps the SQL tables current from the venue's changes without ever blocking it."""
+
+    def __init__(self, url: str, instruments: Iterable[Instrument], metrics: Metrics) -> None:
+        self.url = url
+        self.instruments = list(instruments)
+        self.metrics = metrics
+        self.store = SqlStore(url, self.instruments)
+        self.writer = ProjectionWriter(self.store)
+        self._starting: asyncio.Task[None] | None = None
+
+    async def open(self) -> int:
+        """Migrate the schema and return the last event sequence already written (0 if unknown or unreachable)."""
+        try:
+            await asyncio.wait_for(self.store.start(), OPEN_TIMEOUT_SECONDS)
+            return await asyncio.wait_for(self.store.last_sequence(), OPEN_TIMEOUT_SECONDS)
+        except Exception as error:
+            log.error("database %s unreachable at start-up (%s); trading goes on, rows wait", _safe(self.url), error)
+            return 0
+
+    def enqueue(self, changes: Changes) -> None:
+        """Queue the rows of one batch of changes (never blocks)."""
+        if changes.orders or changes.executions or changes.positions or changes.accounts:
+            self.writer.enqueue(rows_from_changes(changes, changes.accounts, self.instruments))
+
+    def start(self) -> None:
+        """Start writing queued rows in the background, as soon as the database can be reached."""
+        self._starting = asyncio.get_running_loop().create_task(self._start_writer(), name="hft-database-start")
+
+    async def _start_writer(self) -> None:
+        while True:
+            try:
+                await self.writer.start()
+                return
+            except Exception as error:
+                log.warning("database %s unreachable (%s); retrying in %.0f s", _safe(self.url), error, RETRY_SECONDS)
+                await asyncio.sleep(RETRY_SECONDS)
+
+    async def stop(self) -> None:
+        """Flush what is queued (a few seconds at most) and close; the next start catches up the rest."""
+        if self._starting is not None and not self._starting.done():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._starting), OPEN_TIMEOUT_SECONDS)
+            self._starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._starting
+        await self.writer.stop(timeout=10.0)
+
+    def health(self) -> dict[str, object]:
+        """Report whether writes succeed and how far behind the tables are."""
+        writer = self.writer
+        connected = self._starting is not None and self._starting.done()
+        return {
+            "status": "up" if writer.healthy and connected else "down",
+            "url": _safe(self.url),
+            "last_written_sequence": writer.last_written_sequence,
+            "lag": writer.lag,
+            "error": writer.last_error,
+        }
+
+
+def _safe(url: str) -> str:
+    """Hide a password in a database URL."""
+    scheme, _, rest = url.partition("://")
+    if "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
