@@ -21,8 +21,8 @@ $(VENV)/.installed: $(BIN)/activate $(SOURCES)
 
 install: $(VENV)/.installed ## Create .venv and install hft with its compiled engine and dev tools
 
-run: install ## Set up and run the platform (a scripted trading session through the engine)
-	$(BIN)/hft demo
+run: install ## Set up and run the platform: the venue on http://127.0.0.1:8000 (Ctrl-C stops it)
+	$(BIN)/hft serve
 
 test: test-compiled test-pure ## Set up and run every test: compiled engine, then the pure-Python fallback
 

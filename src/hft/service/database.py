@@ -15,9 +15,11 @@ from collections.abc import Iterable
 from hft.adapters.sql.rows import rows_from_changes
 from hft.adapters.sql.store import SqlStore
 from hft.adapters.sql.writer import ProjectionWriter
+from hft.domain.exchange.events import AccountChanged, PositionChanged
+from hft.domain.exchange.exchange import Exchange
 from hft.domain.instruments import Instrument
 from hft.observability.metrics import Metrics
-from hft.service.history import Changes
+from hft.service.history import Changes, TradingHistory
 
 log = logging.getLogger("hft.database")
 
@@ -49,6 +51,54 @@ class Database:
         """Queue the rows of one batch of changes (never blocks)."""
         if changes.orders or changes.executions or changes.positions or changes.accounts:
             self.writer.enqueue(rows_from_changes(changes, changes.accounts, self.instruments))
+
+    def catch_up_if_needed(self, history: TradingHistory, exchange: Exchange, ts: int) -> None:
+        """After an outage long enough to overflow the queue, rebuild the rows it dropped, once writes succeed.
+
+        Costs one pass over the history (O(orders + executions)), once per such outage.
+        """
+        writer = self.writer
+        since = writer.needs_catch_up_from
+        if since is None or not writer.healthy:
+            return
+        changes = Changes()
+        changes.orders = {order.order_id: order for order in history.orders.values() if order.sequence > since}
+        changes.executions = [
+            execution
+            for executions in history.executions_by_account.values()
+            for execution in executions
+            if execution.sequence > since
+        ]
+        sequence = history.last_sequence
+        for account in exchange.accounts.values():
+            changes.accounts.append(
+                AccountChanged(
+                    sequence,
+                    ts,
+                    account.account_id,
+                    account.name,
+                    account.cash,
+                    account.credit_limit,
+                    account.maker_fee_bps,
+                    account.taker_fee_bps,
+                    account.state,
+                )
+            )
+            for position in account.positions.values():
+                changes.positions[(account.account_id, position.symbol)] = PositionChanged(
+                    sequence,
+                    ts,
+                    account.account_id,
+                    position.symbol,
+                    position.net,
+                    position.open_cost,
+                    position.realized,
+                    position.fees,
+                    account.cash,
+                )
+        changes.last_sequence = sequence
+        log.warning("database caught up by rebuilding rows after sequence %d", since)
+        writer.reset_after_catch_up(rows_from_changes(changes, changes.accounts, self.instruments))
 
     def start(self) -> None:
         """Start writing queued rows in the background, as soon as the database can be reached."""

@@ -231,6 +231,7 @@ class Venue:
     def _on_acks(self, acks: list[Ack]) -> None:
         changes, trades, book_changes = self._fold(acks)
         self.database.enqueue(changes)
+        self.database.catch_up_if_needed(self.history, self.core.exchange, acks[-1].ts)
         update = Update(acks, changes, trades, book_changes)
         for subscriber in self._subscribers:
             try:
@@ -279,6 +280,7 @@ class Venue:
             "cache": {"status": "embedded"},
             "stream": {"status": "embedded", "subscribers": len(self._subscribers)},
         }
+        self.metrics.projection_lag.labels("database").set(self.database.writer.lag.sequences)
         for name, component in components.items():
             self.metrics.component_up.labels(name).set(0 if component["status"] == "down" else 1)
         return components

@@ -67,13 +67,19 @@ def quantity_lots(instrument: Instrument, value: Decimal, field: str = "quantity
 
 
 def cash_units(value: Decimal, field: str, allow_negative: bool = False) -> int:
-    """Return a money amount in cash units (8 decimals), or raise ``InputError``."""
-    units = to_units(value, Decimal(1).scaleb(-8), rejects.INVALID_NUMBER, rejects.INVALID_NUMBER)
-    if isinstance(units, Rejection) or abs(value) > MAX_CASH:
-        raise InputError("INVALID_AMOUNT", f"{field}: must be a number with at most 8 decimals, below 1e10")
+    """Return a money amount in cash units (8 decimals, below 1e10 in size), or raise ``InputError``."""
+    if not value.is_finite() or value.copy_abs() >= MAX_CASH:
+        raise InputError("INVALID_AMOUNT", f"{field}: must be a finite number below 1e10 in size")
+    try:
+        units = value.scaleb(8)
+        whole = units == units.to_integral_value()
+    except ArithmeticError:
+        whole = False
+    if not whole:
+        raise InputError("INVALID_AMOUNT", f"{field}: at most 8 decimal places")
     if units < 0 and not allow_negative:
         raise InputError("INVALID_AMOUNT", f"{field}: must not be negative")
-    return units
+    return int(units)
 
 
 def check_no_duplicate_keys(body: bytes) -> None:

@@ -52,11 +52,12 @@ async def _submit(request: Request[Any, Any, Any], data: schemas.OrderRequest, a
     check_no_duplicate_keys(await request.body())
     instrument = _instrument_of(venue, data.symbol)
     command = submit_command(data, account, instrument, time.time_ns())
+    metrics = venue.metrics
+    metrics.stage_latency.labels("gateway").observe((time.perf_counter_ns() - started) / 1000)
     ack = await venue.execute(command)
     # The first acceptance or refusal is this order's: only expiries of older orders can come before it.
     order_id = next(event.order_id for event in ack.events if isinstance(event, OrderAccepted | OrderRejected))
     order = venue.history.order(account, order_id)
-    metrics = venue.metrics
     if order is None:  # only a repeated client order id creates no order
         metrics.orders_processed.labels("rest", "rejected").inc()
         existing = venue.history.order_by_client_id(account, data.client_order_id)
