@@ -11,8 +11,10 @@ import typer
 
 from hft.bench import core_bench, engine_bench
 from hft.bench.orderflow import FlowRow, generate, read_csv
+from hft.cli.bench_api import bench_api
 
 bench_app = typer.Typer(help="Measure the platform; each benchmark prints one JSON object.", no_args_is_help=True)
+bench_app.command("api")(bench_api)
 
 
 @bench_app.command("engine")

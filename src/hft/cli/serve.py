@@ -15,7 +15,7 @@ from granian.log import LogLevels
 from granian.server.embed import Server
 
 from hft.config.settings import Settings, SettingsError, load_settings
-from hft.gateways.rest.app import create_app
+from hft.gateways.rest.app import create_asgi_app
 from hft.service.venue import DataDirectoryInUseError, Venue
 
 log = logging.getLogger("hft.serve")
@@ -57,7 +57,7 @@ async def run_server(settings: Settings) -> None:
     venue = Venue(settings)
     await venue.start()
     server = Server(
-        create_app(venue),
+        create_asgi_app(venue),
         address=settings.host,
         port=settings.port,
         interface=Interfaces.ASGINL,

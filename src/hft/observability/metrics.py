@@ -76,8 +76,11 @@ class Metrics:
         )
         for stage in STAGES:
             self.stage_latency.labels(stage)
-        for outcome in ("accepted", "rejected"):
-            self.orders_processed.labels("rest", outcome)
+        # Children used on every order, looked up once.
+        self.gateway_stage = self.stage_latency.labels("gateway")
+        self.orders_accepted = self.orders_processed.labels("rest", "accepted")
+        self.orders_rejected = self.orders_processed.labels("rest", "rejected")
+        self.rest_order_latency = self.order_latency.labels("rest")
 
     def render(self) -> bytes:
         """Return the metrics in the Prometheus text format."""

@@ -13,10 +13,10 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from hft import __version__
-from hft.engine.service import CoreUnavailableError
 from hft.gateways.rest import account, market, orders, system
 from hft.gateways.rest.admin import admin_router
 from hft.gateways.rest.convert import InputError
+from hft.gateways.rest.order_entry import ASGIApp, OrderEntryLane, error_body, venue_error
 from hft.gateways.rest.security import provide_account
 from hft.gateways.ws.endpoint import websocket_endpoint
 from hft.gateways.ws.hub import Hub
@@ -48,15 +48,12 @@ ROUTES: list[Any] = [
 ]
 
 
-def _error(status: int, code: str, message: str, details: Any = None, headers: Any = None) -> Response[Any]:
-    body: dict[str, Any] = {"error": code, "message": message}
-    if details:
-        body["details"] = details
-    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+def _error(status: int, code: str, message: str, details: Any = None, headers: Any = None) -> Response[bytes]:
+    return Response(error_body(code, message, details), status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
 def _on_input_error(_: Request[Any, Any, Any], error: InputError) -> Response[Any]:
-    return _error(error.status, error.code, error.message)
+    return _error(error.status, error.code, error.message, headers=error.headers)
 
 
 def _on_refused(_: Request[Any, Any, Any], error: CommandRefusedError) -> Response[Any]:
@@ -93,15 +90,9 @@ def _on_http(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     return _error(error.status_code, code, str(error.detail), details, headers=error.headers)
 
 
-def _on_unavailable(_: Request[Any, Any, Any], error: CoreUnavailableError) -> Response[Any]:
-    return _error(503, "UNAVAILABLE", str(error), headers={"Retry-After": "1"})
-
-
 def _on_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=error)
-    venue: Venue = request.app.state.venue
-    venue.metrics.execution_errors.labels("http").inc()
-    return _error(500, "INTERNAL_ERROR", "the server failed to answer; the error was logged")
+    status, body, headers = venue_error(request.app.state.venue, error)
+    return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
 def create_app(venue: Venue) -> Litestar:
@@ -117,7 +108,6 @@ def create_app(venue: Venue) -> Litestar:
             CommandRefusedError: _on_refused,
             ValidationException: _on_validation,
             HTTPException: _on_http,
-            CoreUnavailableError: _on_unavailable,
             Exception: _on_unexpected,
         },
         openapi_config=OpenAPIConfig(
@@ -139,3 +129,8 @@ def create_app(venue: Venue) -> Litestar:
     app.state.venue = venue
     app.state.hub = Hub(venue)
     return app
+
+
+def create_asgi_app(venue: Venue) -> ASGIApp:
+    """Return what the server runs: the order-entry lane in front of the Litestar application."""
+    return OrderEntryLane(create_app(venue), venue)

@@ -7,9 +7,12 @@ stable code and a message, before anything is journaled.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final, cast
+
+import msgspec
 
 from hft.core import rejects
 from hft.core.fixedpoint import Rejection, to_units
@@ -39,11 +42,12 @@ MAX_CASH: Final = Decimal(10) ** 10
 class InputError(Exception):
     """A request the API refuses before it reaches the core: ``status`` 4xx, a stable ``code``, a message."""
 
-    def __init__(self, code: str, message: str, status: int = 422) -> None:
+    def __init__(self, code: str, message: str, status: int = 422, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.status = status
+        self.headers = headers
 
 
 def _refuse(rejection: Rejection, field: str) -> InputError:
@@ -83,7 +87,20 @@ def cash_units(value: Decimal, field: str, allow_negative: bool = False) -> int:
 
 
 def check_no_duplicate_keys(body: bytes) -> None:
-    """Refuse a JSON body in which an object names the same key twice (which value was meant?)."""
+    """Refuse a JSON body in which an object names the same key twice (which value was meant?).
+
+    Quick when the body has no escapes: every key and string value is a JSON
+    string, so if the decoded body holds as many strings as the text has
+    pairs of quotes, no key was dropped as a duplicate. Otherwise the
+    standard library's parser reports each object's pairs.
+    """
+    if b"\\" not in body:
+        try:
+            decoded = msgspec.json.decode(body)
+        except (msgspec.DecodeError, RecursionError):
+            return  # malformed JSON is reported by the typed decoder, with its position
+        if body.count(b'"') == 2 * _strings_in(decoded):
+            return
 
     def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         keys = [key for key, _ in pairs]
@@ -95,6 +112,16 @@ def check_no_duplicate_keys(body: bytes) -> None:
         json.loads(body, object_pairs_hook=pairs_hook, parse_constant=_no_constant)
     except (ValueError, RecursionError):
         return  # malformed JSON is reported by the decoder, with its position
+
+
+def _strings_in(value: Any) -> int:
+    if isinstance(value, str):
+        return 1
+    if isinstance(value, dict):
+        return len(value) + sum(_strings_in(item) for item in value.values())
+    if isinstance(value, list):
+        return sum(_strings_in(item) for item in value)
+    return 0
 
 
 def _no_constant(name: str) -> None:
@@ -166,10 +193,43 @@ def _text(value: Decimal) -> str:
     return str(value)
 
 
+@dataclass(frozen=True)
+class _Decimals:
+    """Integer units as decimal text, ``str(from_units(units, unit))`` in integer arithmetic (the hot path)."""
+
+    multiplier: int
+    places: int
+
+    @classmethod
+    def of(cls, unit: Decimal) -> _Decimals:
+        exponent = unit.normalize().as_tuple().exponent
+        assert isinstance(exponent, int)  # a tick or lot size is finite and positive
+        places = max(-exponent, 0)
+        return cls(int(unit.scaleb(places)), places)
+
+    def text(self, units: int) -> str:
+        scaled = units * self.multiplier
+        if not self.places:
+            return str(scaled)
+        whole, fraction = divmod(abs(scaled), 10**self.places)
+        return f"{'-' if scaled < 0 else ''}{whole}.{fraction:0{self.places}d}"
+
+
+_FORMATS: dict[str, tuple[_Decimals, _Decimals]] = {}
+
+
+def _formats(instrument: Instrument) -> tuple[_Decimals, _Decimals]:
+    found = _FORMATS.get(instrument.symbol)
+    if found is None:
+        found = _FORMATS[instrument.symbol] = (_Decimals.of(instrument.tick_size), _Decimals.of(instrument.lot_size))
+    return found
+
+
 def order_response(order: OrderState, instrument: Instrument) -> schemas.OrderResponse:
     """Describe ``order`` for its owner."""
-    price = instrument.ticks_to_price
-    lots = instrument.lots_to_quantity
+    prices, quantities = _formats(instrument)
+    price = prices.text
+    lots = quantities.text
     average = None
     if order.filled:
         average = _text((Decimal(order.filled_notional) / order.filled * instrument.tick_size).normalize())
@@ -180,13 +240,13 @@ def order_response(order: OrderState, instrument: Instrument) -> schemas.OrderRe
         side=cast(schemas.Side, SIDE_NAMES[order.side]),
         order_type=cast(schemas.OrderType, ORDER_TYPE_NAMES[order.order_type]),
         time_in_force=cast(schemas.TimeInForce, TIME_IN_FORCE_NAMES[order.time_in_force]),
-        price=_text(price(order.price)) if order.price else None,
-        stop_price=_text(price(order.stop_price)) if order.stop_price else None,
-        quantity=_text(lots(order.quantity)),
-        filled_quantity=_text(lots(order.filled)),
-        leaves_quantity=_text(lots(order.leaves)),
+        price=price(order.price) if order.price else None,
+        stop_price=price(order.stop_price) if order.stop_price else None,
+        quantity=lots(order.quantity),
+        filled_quantity=lots(order.filled),
+        leaves_quantity=lots(order.leaves),
         avg_fill_price=average,
-        display_quantity=_text(lots(order.display_quantity)) if order.display_quantity else None,
+        display_quantity=lots(order.display_quantity) if order.display_quantity else None,
         post_only=order.post_only,
         expire_time=moment(order.expire_ts) if order.expire_ts else None,
         status=cast(schemas.OrderStatus, order.status),

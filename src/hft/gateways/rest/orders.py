@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
-import time
 from typing import Annotated, Any
 
 from litestar import Request, delete, get, patch, post
-from litestar.exceptions import HTTPException, NotFoundException
+from litestar.exceptions import NotFoundException
 from litestar.params import Parameter
 
 from hft.core import rejects
 from hft.domain.commands import CancelOrder, MassCancel
-from hft.domain.events import OrderAccepted, OrderCancelled, OrderRejected
+from hft.domain.events import OrderCancelled, OrderRejected
 from hft.domain.orders import SIDES_BY_NAME
 from hft.gateways.rest import schemas
-from hft.gateways.rest.convert import (
-    InputError,
-    amend_command,
-    check_no_duplicate_keys,
-    order_response,
-    submit_command,
-)
+from hft.gateways.rest.convert import InputError, amend_command, check_no_duplicate_keys, order_response
+from hft.gateways.rest.order_entry import place_order
 from hft.service.history import ORDER_STATUSES, OrderState
 from hft.service.venue import Venue
 
 MAX_PAGE = 1000
-
-
-class ConflictError(HTTPException):
-    """The request contradicts the order's state (a repeated client order id, an order no longer working)."""
-
-    status_code = 409
 
 
 def _instrument_of(venue: Venue, symbol: str) -> Any:
@@ -47,31 +35,6 @@ def _owned_order(venue: Venue, account: int, order_id: int) -> OrderState:
     return order
 
 
-async def _submit(request: Request[Any, Any, Any], data: schemas.OrderRequest, account: int, venue: Venue) -> Any:
-    started = time.perf_counter_ns()
-    check_no_duplicate_keys(await request.body())
-    instrument = _instrument_of(venue, data.symbol)
-    command = submit_command(data, account, instrument, time.time_ns())
-    metrics = venue.metrics
-    metrics.stage_latency.labels("gateway").observe((time.perf_counter_ns() - started) / 1000)
-    ack = await venue.execute(command)
-    # The first acceptance or refusal is this order's: only expiries of older orders can come before it.
-    order_id = next(event.order_id for event in ack.events if isinstance(event, OrderAccepted | OrderRejected))
-    order = venue.history.order(account, order_id)
-    if order is None:  # only a repeated client order id creates no order
-        metrics.orders_processed.labels("rest", "rejected").inc()
-        existing = venue.history.order_by_client_id(account, data.client_order_id)
-        raise ConflictError(
-            f"client_order_id {data.client_order_id!r} is already used by order "
-            f"{existing.order_id if existing else 'unknown'}",
-            extra={"error": rejects.reject_name(rejects.DUPLICATE_CLIENT_ORDER_ID)},
-        )
-    metrics.orders_processed.labels("rest", "rejected" if order.reject_code else "accepted").inc()
-    response = order_response(order, instrument)
-    metrics.order_latency.labels("rest").observe((time.perf_counter_ns() - started) / 1000)
-    return response
-
-
 @post("/api/orders", status_code=201, summary="Submit an order", tags=["orders"])
 async def submit_order(
     request: Request[Any, Any, Any], data: schemas.OrderRequest, account: int, venue: Venue
@@ -80,8 +43,7 @@ async def submit_order(
 
     A risk or matching refusal is still a 201 with status REJECTED and its reason; malformed input is a 4xx.
     """
-    response: schemas.OrderResponse = await _submit(request, data, account, venue)
-    return response
+    return await place_order(venue, account, await request.body())
 
 
 @post("/api/order", status_code=201, summary="Submit an order (the design documents' path)", tags=["orders"])
@@ -89,8 +51,7 @@ async def submit_order_singular(
     request: Request[Any, Any, Any], data: schemas.OrderRequest, account: int, venue: Venue
 ) -> schemas.OrderResponse:
     """Same as ``POST /api/orders``."""
-    response: schemas.OrderResponse = await _submit(request, data, account, venue)
-    return response
+    return await place_order(venue, account, await request.body())
 
 
 @get("/api/orders", summary="List the account's orders", tags=["orders"])
@@ -176,8 +137,8 @@ async def mass_cancel(
 def _raise_if_done(order: OrderState) -> None:
     """Refuse to cancel or amend an order that is no longer working (409, with its status)."""
     if not order.is_open:
-        raise ConflictError(
-            f"order {order.order_id} is {order.status}, no longer working", extra={"status": order.status}
+        raise InputError(
+            "ORDER_NOT_WORKING", f"order {order.order_id} is {order.status}, no longer working", status=409
         )
 
 

@@ -9,40 +9,59 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
-from litestar.exceptions import HTTPException, NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from hft.gateways.rest.convert import InputError
 from hft.service.auth import MAX_KEY_LENGTH
 from hft.service.venue import Venue
 
 
-class TooManyRequestsError(HTTPException):
-    """The account went over its request rate; retry after ``Retry-After`` seconds."""
+def authenticate(
+    venue: Venue,
+    api_key: str | None,
+    signature: str | None,
+    timestamp: str | None,
+    method: str,
+    path_with_query: str,
+    body: bytes,
+) -> int:
+    """Return the account of ``api_key``, checking the signature if one is sent and the rate limit.
 
-    status_code = 429
+    Raises ``InputError``: 401 for a missing or wrong key or a bad signature, 429 over the rate limit.
+    """
+    account = venue.authenticate(api_key) if api_key and len(api_key) <= MAX_KEY_LENGTH else None
+    if account is None or api_key is None:
+        raise InputError("UNAUTHORIZED", "missing or invalid X-API-Key header", status=401)
+    if signature is not None:
+        refused = venue.signatures.check(
+            api_key, timestamp or "", signature, method, path_with_query, body, time.time()
+        )
+        if refused is not None:
+            raise InputError("UNAUTHORIZED", refused, status=401)
+    wait = venue.rate_limiter.retry_after(account, time.monotonic())
+    if wait:
+        retry_after = str(max(1, math.ceil(wait)))
+        raise InputError(
+            "RATE_LIMITED", "request rate limit exceeded", status=429, headers={"Retry-After": retry_after}
+        )
+    return account
 
 
 async def provide_account(request: Request[Any, Any, Any], venue: Venue) -> int:
-    """Return the account of the request's ``X-API-Key``; 401 if missing or wrong, 429 if over its rate."""
+    """Return the account of the request's ``X-API-Key`` (see ``authenticate``)."""
     headers = request.headers
-    api_key = headers.get("x-api-key")
-    if not api_key or len(api_key) > MAX_KEY_LENGTH:
-        raise NotAuthorizedException("missing or invalid X-API-Key header")
-    account = venue.authenticate(api_key)
-    if account is None:
-        raise NotAuthorizedException("missing or invalid X-API-Key header")
-    given = headers.get("x-signature")
-    if given is not None:
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        refused = venue.signatures.check(
-            api_key, headers.get("x-timestamp", ""), given, request.method, path, await request.body(), time.time()
-        )
-        if refused is not None:
-            raise NotAuthorizedException(refused)
-    wait = venue.rate_limiter.retry_after(account, time.monotonic())
-    if wait:
-        raise TooManyRequestsError("request rate limit exceeded", headers={"Retry-After": str(max(1, math.ceil(wait)))})
-    return account
+    signature = headers.get("x-signature")
+    query = request.url.query
+    return authenticate(
+        venue,
+        headers.get("x-api-key"),
+        signature,
+        headers.get("x-timestamp"),
+        request.method,
+        request.url.path + (f"?{query}" if query else ""),
+        await request.body() if signature is not None else b"",
+    )
 
 
 async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:

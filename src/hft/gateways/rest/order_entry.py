@@ -1,0 +1,158 @@
+"""Order entry, the hot path: ``POST /api/orders`` (and ``/api/order``) straight from ASGI to the venue.
+
+The Litestar route documents these paths in the OpenAPI schema and serves
+them when the lane is not mounted; both call ``place_order``, so there is
+one implementation. The lane only skips the framework's per-request work
+(routing, dependency injection, response negotiation), which costs more
+than matching the order.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any, Final
+
+import msgspec
+
+from hft.core import rejects
+from hft.domain.events import OrderAccepted, OrderRejected
+from hft.engine.service import CoreUnavailableError
+from hft.gateways.rest import schemas
+from hft.gateways.rest.convert import InputError, check_no_duplicate_keys, order_response, submit_command
+from hft.gateways.rest.security import authenticate
+from hft.service.venue import Venue
+
+ORDER_PATHS: Final = frozenset({"/api/orders", "/api/order"})
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
+
+_decoder = msgspec.json.Decoder(schemas.OrderRequest)
+_encoder = msgspec.json.Encoder()
+_JSON_HEADERS: Final = [(b"content-type", b"application/json")]
+
+
+async def place_order(venue: Venue, account: int, body: bytes) -> schemas.OrderResponse:
+    """Decode, validate, journal and match one order; return it as it stands after matching.
+
+    Raises ``InputError``: 400/422 for a malformed order (nothing journaled), 409 for a repeated client order id.
+    """
+    started = time.perf_counter_ns()
+    check_no_duplicate_keys(body)
+    try:
+        request = _decoder.decode(body)
+    except msgspec.DecodeError as error:
+        raise InputError("INVALID_REQUEST", str(error), status=400) from error
+    instrument = venue.by_symbol.get(request.symbol)
+    if instrument is None:
+        raise InputError("UNKNOWN_SYMBOL", f"unknown symbol {request.symbol!r}; see GET /api/instruments")
+    command = submit_command(request, account, instrument, time.time_ns())
+    metrics = venue.metrics
+    metrics.gateway_stage.observe((time.perf_counter_ns() - started) / 1000)
+    ack = await venue.execute(command)
+    # The first acceptance or refusal is this order's: only expiries of older orders can come before it.
+    order_id = next(event.order_id for event in ack.events if isinstance(event, OrderAccepted | OrderRejected))
+    order = venue.history.order(account, order_id)
+    if order is None:  # only a repeated client order id creates no order
+        metrics.orders_rejected.inc()
+        existing = venue.history.order_by_client_id(account, request.client_order_id)
+        raise InputError(
+            rejects.reject_name(rejects.DUPLICATE_CLIENT_ORDER_ID),
+            f"client_order_id {request.client_order_id!r} is already used by order "
+            f"{existing.order_id if existing else 'unknown'}",
+            status=409,
+        )
+    (metrics.orders_rejected if order.reject_code else metrics.orders_accepted).inc()
+    response = order_response(order, instrument)
+    metrics.rest_order_latency.observe((time.perf_counter_ns() - started) / 1000)
+    return response
+
+
+def error_body(code: str, message: str, details: Any = None) -> bytes:
+    """Return the JSON error body every route answers with: ``{"error", "message"[, "details"]}``."""
+    body: dict[str, Any] = {"error": code, "message": message}
+    if details:
+        body["details"] = details
+    return _encoder.encode(body)
+
+
+class OrderEntryLane:
+    """ASGI middleware: serve order submission directly, hand every other request to ``app``."""
+
+    def __init__(self, app: ASGIApp, venue: Venue) -> None:
+        self.app = app
+        self.venue = venue
+        self.max_body = venue.settings.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in ORDER_PATHS:
+            await self._submit(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _submit(self, scope: Scope, receive: Receive, send: Send) -> None:
+        venue = self.venue
+        try:
+            body = await self._read_body(receive)
+            headers = {name: value for name, value in scope["headers"] if name in _AUTH_HEADERS}
+            account = authenticate(
+                venue,
+                _text(headers.get(b"x-api-key")),
+                _text(headers.get(b"x-signature")),
+                _text(headers.get(b"x-timestamp")),
+                "POST",
+                scope["path"] + (f"?{scope['query_string'].decode('latin-1')}" if scope["query_string"] else ""),
+                body,
+            )
+            order = await place_order(venue, account, body)
+        except InputError as error:
+            await _respond(send, error.status, error_body(error.code, error.message), error.headers)
+            return
+        except Exception as error:  # the same answer the framework gives an unexpected error
+            status, payload, extra_headers = venue_error(venue, error)
+            await _respond(send, status, payload, extra_headers)
+            return
+        await _respond(send, 201, _encoder.encode(order))
+
+    async def _read_body(self, receive: Receive) -> bytes:
+        chunks = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise InputError("CLIENT_DISCONNECTED", "the client went away", status=400)
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise InputError("REQUEST_TOO_LARGE", f"request body over {self.max_body} bytes", status=413)
+            chunks.append(chunk)
+            if not message.get("more_body"):
+                return b"".join(chunks)
+
+
+_AUTH_HEADERS: Final = frozenset({b"x-api-key", b"x-signature", b"x-timestamp"})
+
+
+def _text(value: bytes | None) -> str | None:
+    return None if value is None else value.decode("latin-1")
+
+
+def venue_error(venue: Venue, error: Exception) -> tuple[int, bytes, dict[str, str] | None]:
+    """Map an exception that is not the client's fault to a status and body (the core stopping is 503)."""
+    if isinstance(error, CoreUnavailableError):
+        return 503, error_body("UNAVAILABLE", str(error)), {"Retry-After": "1"}
+    logging.getLogger("hft.http").error("unexpected error on order entry", exc_info=error)
+    venue.metrics.execution_errors.labels("http").inc()
+    return 500, error_body("INTERNAL_ERROR", "the server failed to answer; the error was logged"), None
+
+
+async def _respond(send: Send, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
+    raw_headers = [*_JSON_HEADERS, (b"content-length", str(len(body)).encode())]
+    if headers:
+        raw_headers.extend((name.lower().encode(), value.encode()) for name, value in headers.items())
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
