@@ -1,23 +1,32 @@
 """Rows for the SQL projection, built from what a batch of acks changed.
 
 ``rows_from_changes`` runs on the event loop right after ``TradingHistory.apply``:
-it copies every value into plain dicts at once (the ``OrderState`` objects go
-on changing with later acks), turning ticks, lots and cash units into exact
-``Decimal`` amounts and nanosecond times into aware UTC datetimes. The dict
-keys are the column names of ``hft.adapters.sql.tables``.
+it copies every value at once (the ``OrderState`` objects go on changing with
+later acks) into plain tuples in the column order of ``hft.adapters.sql.tables``
+(``*_COLUMNS`` below), which the drivers bind as they are (``bulk.py``):
+
+- ids, sequences and fee rates are ``int``, names ``str``, missing values ``None``;
+- prices, quantities and average prices are exact decimal text in plain notation
+  (``"150.01"``, ``"0.0001"``, ``"-3"``), in the instrument's units: integer
+  arithmetic, memoised per instrument. This is byte for byte what the ``Amount``
+  column type stores on SQLite; PostgreSQL casts it to ``NUMERIC``;
+- cash amounts (``CASH_COLUMNS``) stay integer cash units and times stay integer
+  nanoseconds since the epoch: the SQL turns them into exactly what the column
+  types store (``"1000000.12345678"``; ``"2026-01-01 00:00:04.123456"`` on SQLite,
+  the ``TIMESTAMPTZ`` on PostgreSQL), inside the database, off the event loop.
+
+Reading a table back through SQLAlchemy gives ``Decimal`` and aware ``datetime``
+values as before; these tuples are only the wire form.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
-from decimal import Context, Decimal
-from functools import lru_cache
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 from hft.domain.exchange.accounts import ACCOUNT_STATE_NAMES
 from hft.domain.exchange.events import AccountChanged, PositionChanged
-from hft.domain.exchange.money import cash_to_decimal
 from hft.domain.instruments import Instrument
 from hft.domain.orders import ORDER_TYPE_NAMES, SIDE_NAMES, TIME_IN_FORCE_NAMES
 
@@ -26,22 +35,55 @@ if TYPE_CHECKING:
     from hft.engine.core import Ack
     from hft.service.history import Changes, Execution, OrderState
 
-Row = dict[str, Any]
+Row = tuple[Any, ...]
 
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-# Average fill prices are rounded to 8 places; 60 digits keep the division exact up to there for any sum of fills.
+# The column order of every row: the tables' own order (a test holds them equal).
+ORDER_COLUMNS: Final = (
+    "order_id", "account_id", "client_order_id", "symbol", "side", "order_type", "time_in_force", "price",
+    "stop_price", "quantity", "filled_quantity", "leaves_quantity", "avg_fill_price", "status", "reject_reason",
+    "created_at", "updated_at", "sequence",
+)  # fmt: skip
+EXECUTION_COLUMNS: Final = (
+    "execution_id", "trade_id", "order_id", "account_id", "symbol", "side", "price", "quantity", "liquidity", "fee",
+    "executed_at", "sequence",
+)  # fmt: skip
+POSITION_COLUMNS: Final = (
+    "account_id", "symbol", "quantity", "open_cost", "realized_pnl", "fees", "cash", "sequence", "updated_at",
+)  # fmt: skip
+ACCOUNT_COLUMNS: Final = (
+    "account_id", "name", "state", "maker_fee_bps", "taker_fee_bps", "cash", "sequence", "updated_at",
+)  # fmt: skip
+# The cash a fill leaves an account with: an UPDATE of these accounts columns.
+ACCOUNT_CASH_COLUMNS: Final = ("account_id", "cash", "sequence", "updated_at")
+# The amounts that travel as integer cash units (10**-8 of the quote currency, ``CASH_SCALE``), by table. Every
+# other amount is decimal text; every time (``UtcTimestamp`` column) is integer nanoseconds since the epoch.
+CASH_COLUMNS: Final = {
+    "orders": frozenset[str](),
+    "executions": frozenset({"fee"}),
+    "positions": frozenset({"open_cost", "realized_pnl", "fees", "cash"}),
+    "accounts": frozenset({"cash"}),
+}
+
+# Where each kind of row keeps its sequence; its key is its first column (positions: the first two).
+ORDER_SEQUENCE: Final = ORDER_COLUMNS.index("sequence")
+POSITION_SEQUENCE: Final = POSITION_COLUMNS.index("sequence")
+ACCOUNT_SEQUENCE: Final = ACCOUNT_COLUMNS.index("sequence")
+ACCOUNT_CASH_SEQUENCE: Final = ACCOUNT_CASH_COLUMNS.index("sequence")
+
+# Average fill prices are rounded (half to even) to 8 places.
 AVERAGE_PRICE_PLACES: Final = 8
-_AVERAGE_QUANTUM: Final = Decimal(1).scaleb(-AVERAGE_PRICE_PLACES)
-_AVERAGE_CONTEXT: Final = Context(prec=60)
+# Memoised texts per instrument (prices, lot counts, averages): enough for the levels in play, bounded.
+_MEMO_SIZE: Final = 4_096
 
 
 class RowBatch:
-    """The rows one write puts in the database: plain lists of dicts, safe to hand to another task.
+    """The rows one write puts in the database: plain lists of tuples, safe to hand to another task.
 
-    ``account_cash`` rows (``account_id``, ``cash``, ``sequence``, ``updated_at``)
-    carry the cash a fill left an account with, so ``accounts.cash`` stays current
-    between ``AccountChanged`` events. ``last_sequence`` is the last event
-    sequence the rows cover; it may exceed every row's sequence.
+    At most one row per key (an execution may repeat: it is inserted once).
+    ``account_cash`` rows (``ACCOUNT_CASH_COLUMNS``) carry the cash a fill left an
+    account with, so ``accounts.cash`` stays current between ``AccountChanged``
+    events. ``last_sequence`` is the last event sequence the rows cover; it may
+    exceed every row's sequence.
     """
 
     __slots__ = ("account_cash", "accounts", "executions", "last_sequence", "orders", "positions")
@@ -74,44 +116,172 @@ class RowBatch:
     def merge(cls, batches: Iterable[RowBatch]) -> RowBatch:
         """Return one batch with the rows of ``batches`` (oldest first): the newest row per key, every execution.
 
-        Rows of one key keep only the highest sequence, so a single statement
-        never touches a row twice and a merged write ends where the separate
-        writes would have. O(rows).
+        Rows of one key keep only the highest sequence (the first seen of equal
+        ones), so a single statement never touches a row twice and a merged write
+        ends where the separate writes would have. One batch comes back as it is. O(rows).
         """
-        orders: dict[int, Row] = {}
-        positions: dict[tuple[int, str], Row] = {}
-        accounts: dict[int, Row] = {}
-        account_cash: dict[int, Row] = {}
+        listed = list(batches)
+        if len(listed) == 1:
+            return listed[0]
         executions: list[Row] = []
         last_sequence = 0
-        for batch in batches:
-            _keep_newest(orders, batch.orders, lambda row: row["order_id"])
-            _keep_newest(positions, batch.positions, lambda row: (row["account_id"], row["symbol"]))
-            _keep_newest(accounts, batch.accounts, lambda row: row["account_id"])
-            _keep_newest(account_cash, batch.account_cash, lambda row: row["account_id"])
-            executions.extend(batch.executions)
+        for batch in listed:
+            executions += batch.executions
             last_sequence = max(last_sequence, batch.last_sequence)
         return cls(
-            orders=list(orders.values()),
+            orders=_newest([batch.orders for batch in listed], ORDER_SEQUENCE),
             executions=executions,
-            positions=list(positions.values()),
-            accounts=list(accounts.values()),
-            account_cash=list(account_cash.values()),
+            positions=_newest_positions([batch.positions for batch in listed]),
+            accounts=_newest([batch.accounts for batch in listed], ACCOUNT_SEQUENCE),
+            account_cash=_newest([batch.account_cash for batch in listed], ACCOUNT_CASH_SEQUENCE),
             last_sequence=last_sequence,
         )
 
 
-def _keep_newest(newest: dict[Any, Row], rows: list[Row], key: Any) -> None:
-    for row in rows:
-        row_key = key(row)
-        kept = newest.get(row_key)
-        if kept is None or kept["sequence"] < row["sequence"]:
-            newest[row_key] = row
+def _newest(runs: list[list[Row]], sequence: int) -> list[Row]:
+    """Return the row of highest ``sequence`` (the first of equal ones) of each key (first column) in ``runs``."""
+    newest: dict[Any, Row] = {}
+    kept_row = newest.get
+    for rows in runs:
+        for row in rows:
+            kept = kept_row(row[0])
+            if kept is None or kept[sequence] < row[sequence]:
+                newest[row[0]] = row
+    return list(newest.values())
+
+
+def _newest_positions(runs: list[list[Row]]) -> list[Row]:
+    """``_newest`` for positions, whose key is their first two columns."""
+    newest: dict[Any, Row] = {}
+    kept_row = newest.get
+    for rows in runs:
+        for row in rows:
+            key = row[0], row[1]
+            kept = kept_row(key)
+            if kept is None or kept[POSITION_SEQUENCE] < row[POSITION_SEQUENCE]:
+                newest[key] = row
+    return list(newest.values())
 
 
 def account_changes(acks: Iterable[Ack]) -> list[AccountChanged]:
     """Return the ``AccountChanged`` events of ``acks``, in order (what ``rows_from_changes`` wants besides changes)."""
     return [event for ack in acks for event in ack.events if isinstance(event, AccountChanged)]
+
+
+# -- amounts as text ---------------------------------------------------
+
+
+def decimal_text(scaled: int, places: int) -> str:
+    """Return ``scaled`` x 10**-``places`` in plain notation with exactly ``places`` decimals (``-1.50``)."""
+    if not places:
+        return str(scaled)
+    if scaled < 0:
+        return "-" + decimal_text(-scaled, places)
+    whole, fraction = divmod(scaled, 10**places)
+    return f"{whole}.{fraction:0{places}d}"
+
+
+class _Units(dict[int, str]):
+    """The decimal text of whole numbers of one unit (ticks, lots): ``units[count]``, memoised.
+
+    The digits and exponent of ``Instrument.ticks_to_price`` / ``lots_to_quantity``:
+    the unit's decimal places, after normalising it.
+    """
+
+    __slots__ = ("multiplier", "places")
+
+    def __init__(self, unit: Decimal) -> None:
+        super().__init__()
+        exponent = unit.normalize().as_tuple().exponent
+        assert isinstance(exponent, int)  # a finite size: the instrument checked it is positive
+        self.places: Final = max(-exponent, 0)
+        self.multiplier: Final = int(unit.scaleb(self.places))
+
+    def __missing__(self, count: int) -> str:
+        text = decimal_text(count * self.multiplier, self.places)
+        if len(self) < _MEMO_SIZE:
+            self[count] = text
+        return text
+
+
+class _Formats:
+    """One instrument's prices and quantities as text."""
+
+    __slots__ = ("average_divisor", "average_multiplier", "exact_averages", "prices", "quantities")
+
+    def __init__(self, instrument: Instrument) -> None:
+        self.prices: Final = _Units(instrument.tick_size)
+        self.quantities: Final = _Units(instrument.lot_size)
+        # notional x tick size / filled, in units of 10**-8: notional x multiplier / (filled x divisor).
+        exponent = self.prices.places - AVERAGE_PRICE_PLACES
+        self.average_multiplier: Final = self.prices.multiplier * 10 ** max(-exponent, 0)
+        self.average_divisor: Final = 10 ** max(exponent, 0)
+        # Averages that are a whole number of ticks (every fill at one price: the usual case), by ticks.
+        self.exact_averages: Final[dict[int, str]] = {}
+
+    def average(self, notional: int, filled: int) -> str:
+        """Return the mean price of ``filled`` lots worth ``notional`` ticks x lots, rounded half to even to 8 places.
+
+        The digits of ``(notional x tick size / filled).quantize(Decimal("1E-8"))``.
+        """
+        ticks, rest = divmod(notional, filled)
+        if rest:
+            return self._average(notional, filled)
+        text = self.exact_averages.get(ticks)
+        if text is None:
+            text = self._average(notional, filled)
+            if len(self.exact_averages) < _MEMO_SIZE:
+                self.exact_averages[ticks] = text
+        return text
+
+    def _average(self, notional: int, filled: int) -> str:
+        numerator = notional * self.average_multiplier
+        denominator = filled * self.average_divisor
+        negative = (numerator < 0) != (denominator < 0)
+        numerator, denominator = abs(numerator), abs(denominator)
+        quotient, remainder = divmod(numerator, denominator)
+        twice = 2 * remainder
+        if twice > denominator or (twice == denominator and quotient & 1):
+            quotient += 1
+        return ("-" if negative else "") + decimal_text(quotient, AVERAGE_PRICE_PLACES)
+
+
+class _Names(dict[int, str]):
+    """Codes to API names; a code without a name shows as its number."""
+
+    def __missing__(self, code: int) -> str:
+        return str(code)
+
+
+_SIDES: Final = _Names(SIDE_NAMES)
+_ORDER_TYPES: Final = _Names(ORDER_TYPE_NAMES)
+_TIMES_IN_FORCE: Final = _Names(TIME_IN_FORCE_NAMES)
+_ACCOUNT_STATES: Final = _Names(ACCOUNT_STATE_NAMES)
+# By the instruments of a call (compared by identity): the venue passes the same ones every time.
+_FORMATS_BY_INSTRUMENTS: dict[tuple[Instrument, ...], dict[str, _Formats]] = {}
+_FORMATS: dict[Instrument, _Formats] = {}
+
+
+def _formats(instrument: Instrument) -> _Formats:
+    found = _FORMATS.get(instrument)
+    if found is None:
+        if len(_FORMATS) >= _MEMO_SIZE:
+            _FORMATS.clear()
+        found = _FORMATS[instrument] = _Formats(instrument)
+    return found
+
+
+def _formats_by_symbol(instruments: Mapping[str, Instrument] | Iterable[Instrument]) -> dict[str, _Formats]:
+    listed = tuple(instruments.values() if isinstance(instruments, Mapping) else instruments)
+    found = _FORMATS_BY_INSTRUMENTS.get(listed)
+    if found is None:
+        if len(_FORMATS_BY_INSTRUMENTS) >= 64:
+            _FORMATS_BY_INSTRUMENTS.clear()
+        found = _FORMATS_BY_INSTRUMENTS[listed] = {item.symbol: _formats(item) for item in listed}
+    return found
+
+
+# -- rows --------------------------------------------------------------------------
 
 
 def rows_from_changes(
@@ -124,124 +294,121 @@ def rows_from_changes(
     ``instruments`` (by symbol, or a list) give the tick and lot sizes; an order
     rejected for an unknown symbol has NULL prices and its raw lot count as quantity.
     """
-    by_symbol = instruments if isinstance(instruments, Mapping) else {item.symbol: item for item in instruments}
+    formats = _formats_by_symbol(instruments)
     accounts: dict[int, Row] = {}
     last_sequence = changes.last_sequence
     for event in account_events:
-        accounts[event.account] = account_row(event)
+        accounts[event.account] = _account_row(event)
         last_sequence = max(last_sequence, event.sequence)
+    positions = changes.positions.values()
     return RowBatch(
-        orders=[order_row(order, by_symbol.get(order.symbol)) for order in changes.orders.values()],
-        executions=[execution_row(execution, by_symbol[execution.symbol]) for execution in changes.executions],
-        positions=[position_row(event, by_symbol[event.symbol]) for event in changes.positions.values()],
+        orders=[_order_row(order, formats.get(order.symbol)) for order in changes.orders.values()],
+        executions=[_execution_row(execution, formats[execution.symbol]) for execution in changes.executions],
+        positions=[_position_row(event, formats[event.symbol]) for event in positions],
         accounts=list(accounts.values()),
-        account_cash=_account_cash_rows(changes.positions.values()),
+        account_cash=_account_cash_rows(positions) if positions else [],
         last_sequence=last_sequence,
     )
 
 
-@lru_cache(maxsize=4_096)  # every event of a command shares its ts: most rows of a batch hit
-def timestamp(ts: int) -> datetime:
-    """Return the aware UTC datetime of ``ts`` nanoseconds since the epoch (truncated to microseconds)."""
-    return _EPOCH + timedelta(microseconds=ts // 1_000)
-
-
-class _Scale:
-    """An instrument's ticks and lots to decimals, equal to ``ticks_to_price`` and ``lots_to_quantity``, faster."""
-
-    __slots__ = ("price", "quantity", "tick_size")
-
-    def __init__(self, instrument: Instrument) -> None:
-        self.tick_size = instrument.tick_size
-        self.price = _to_decimal(instrument.tick_size, instrument.ticks_to_price)
-        self.quantity = _to_decimal(instrument.lot_size, instrument.lots_to_quantity)
-
-
-def _to_decimal(unit: Decimal, exact: Callable[[int], Decimal]) -> Callable[[int], Decimal]:
-    # Rows are built on the event loop: for the usual units (0.01, 0.0001, 1) shifting the point is 4x quicker
-    # than multiplying and quantising, with the same digits and exponent.
-    sign, digits, exponent = unit.normalize().as_tuple()
-    if sign == 0 and digits == (1,) and isinstance(exponent, int) and exponent <= 0:
-        return lambda units: Decimal(units).scaleb(exponent)
-    return exact
-
-
-@lru_cache(maxsize=256)
-def _scale(instrument: Instrument) -> _Scale:
-    return _Scale(instrument)
-
-
 def order_row(order: OrderState, instrument: Instrument | None) -> Row:
     """Return the ``orders`` row of ``order`` as it is now."""
-    scale = _scale(instrument) if instrument is not None else None
-    return {
-        "order_id": order.order_id,
-        "account_id": order.account,
-        "client_order_id": order.client_order_id,
-        "symbol": order.symbol,
-        "side": SIDE_NAMES.get(order.side, str(order.side)),
-        "order_type": ORDER_TYPE_NAMES.get(order.order_type, str(order.order_type)),
-        "time_in_force": TIME_IN_FORCE_NAMES.get(order.time_in_force, str(order.time_in_force)),
-        "price": _price(scale, order.price),
-        "stop_price": _price(scale, order.stop_price),
-        "quantity": _quantity(scale, order.quantity),
-        "filled_quantity": _quantity(scale, order.filled),
-        "leaves_quantity": _quantity(scale, order.leaves),
-        "avg_fill_price": _average_price(scale, order.filled_notional, order.filled),
-        "status": order.status,
-        "reject_reason": order.reject_reason,
-        "created_at": timestamp(order.created_ts),
-        "updated_at": timestamp(order.updated_ts),
-        "sequence": order.sequence,
-    }
+    return _order_row(order, _formats(instrument) if instrument is not None else None)
 
 
 def execution_row(execution: Execution, instrument: Instrument) -> Row:
     """Return the ``executions`` row of ``execution``."""
-    scale = _scale(instrument)
-    return {
-        "execution_id": execution.execution_id,
-        "trade_id": execution.trade_id,
-        "order_id": execution.order_id,
-        "account_id": execution.account,
-        "symbol": execution.symbol,
-        "side": SIDE_NAMES[execution.side],
-        "price": scale.price(execution.price),
-        "quantity": scale.quantity(execution.quantity),
-        "liquidity": execution.liquidity,
-        "fee": cash_to_decimal(execution.fee),
-        "executed_at": timestamp(execution.ts),
-        "sequence": execution.sequence,
-    }
+    return _execution_row(execution, _formats(instrument))
 
 
 def position_row(event: PositionChanged, instrument: Instrument) -> Row:
     """Return the ``positions`` row that ``event`` leaves."""
-    return {
-        "account_id": event.account,
-        "symbol": event.symbol,
-        "quantity": _scale(instrument).quantity(event.net_quantity),
-        "open_cost": cash_to_decimal(event.open_cost),
-        "realized_pnl": cash_to_decimal(event.realized_pnl),
-        "fees": cash_to_decimal(event.fees_paid),
-        "cash": cash_to_decimal(event.cash),
-        "sequence": event.sequence,
-        "updated_at": timestamp(event.ts),
-    }
+    return _position_row(event, _formats(instrument))
 
 
 def account_row(event: AccountChanged) -> Row:
     """Return the ``accounts`` row that ``event`` leaves."""
-    return {
-        "account_id": event.account,
-        "name": event.name,
-        "state": ACCOUNT_STATE_NAMES.get(event.state, str(event.state)),
-        "maker_fee_bps": event.maker_fee_bps,
-        "taker_fee_bps": event.taker_fee_bps,
-        "cash": cash_to_decimal(event.cash),
-        "sequence": event.sequence,
-        "updated_at": timestamp(event.ts),
-    }
+    return _account_row(event)
+
+
+def _order_row(order: OrderState, formats: _Formats | None) -> Row:
+    filled = order.filled
+    if formats is None:
+        # No instrument, no tick or lot size: no prices, and the lot counts the command carried.
+        price = stop_price = average = None
+        quantity, filled_quantity, leaves = str(order.quantity), str(filled), str(order.leaves)
+    else:
+        prices = formats.prices
+        quantities = formats.quantities
+        # 0 ticks is no price at all: a market order's limit, a plain order's stop.
+        price = prices[order.price] if order.price else None
+        stop_price = prices[order.stop_price] if order.stop_price else None
+        quantity, filled_quantity, leaves = quantities[order.quantity], quantities[filled], quantities[order.leaves]
+        average = formats.average(order.filled_notional, filled) if filled else None
+    return (
+        order.order_id,
+        order.account,
+        order.client_order_id,
+        order.symbol,
+        _SIDES[order.side],
+        _ORDER_TYPES[order.order_type],
+        _TIMES_IN_FORCE[order.time_in_force],
+        price,
+        stop_price,
+        quantity,
+        filled_quantity,
+        leaves,
+        average,
+        order.status,
+        order.reject_reason,
+        order.created_ts,
+        order.updated_ts,
+        order.sequence,
+    )
+
+
+def _execution_row(execution: Execution, formats: _Formats) -> Row:
+    return (
+        execution.execution_id,
+        execution.trade_id,
+        execution.order_id,
+        execution.account,
+        execution.symbol,
+        _SIDES[execution.side],
+        formats.prices[execution.price],
+        formats.quantities[execution.quantity],
+        execution.liquidity,
+        execution.fee,
+        execution.ts,
+        execution.sequence,
+    )
+
+
+def _position_row(event: PositionChanged, formats: _Formats) -> Row:
+    return (
+        event.account,
+        event.symbol,
+        formats.quantities[event.net_quantity],
+        event.open_cost,
+        event.realized_pnl,
+        event.fees_paid,
+        event.cash,
+        event.sequence,
+        event.ts,
+    )
+
+
+def _account_row(event: AccountChanged) -> Row:
+    return (
+        event.account,
+        event.name,
+        _ACCOUNT_STATES[event.state],
+        event.maker_fee_bps,
+        event.taker_fee_bps,
+        event.cash,
+        event.sequence,
+        event.ts,
+    )
 
 
 def _account_cash_rows(events: Iterable[PositionChanged]) -> list[Row]:
@@ -250,31 +417,4 @@ def _account_cash_rows(events: Iterable[PositionChanged]) -> list[Row]:
         kept = newest.get(event.account)
         if kept is None or kept.sequence < event.sequence:
             newest[event.account] = event
-    return [
-        {
-            "account_id": event.account,
-            "cash": cash_to_decimal(event.cash),
-            "sequence": event.sequence,
-            "updated_at": timestamp(event.ts),
-        }
-        for event in newest.values()
-    ]
-
-
-def _price(scale: _Scale | None, ticks: int) -> Decimal | None:
-    # 0 ticks is no price at all: a market order's limit, a plain order's stop.
-    if not ticks or scale is None:
-        return None
-    return scale.price(ticks)
-
-
-def _quantity(scale: _Scale | None, lots: int) -> Decimal:
-    # Without an instrument there is no lot size: keep the count the command carried.
-    return scale.quantity(lots) if scale is not None else Decimal(lots)
-
-
-def _average_price(scale: _Scale | None, notional: int, filled: int) -> Decimal | None:
-    if not filled or scale is None:
-        return None
-    average = _AVERAGE_CONTEXT.divide(_AVERAGE_CONTEXT.multiply(Decimal(notional), scale.tick_size), filled)
-    return average.quantize(_AVERAGE_QUANTUM, context=_AVERAGE_CONTEXT)
+    return [(event.account, event.cash, event.sequence, event.ts) for event in newest.values()]

@@ -3,10 +3,13 @@
 The venue calls ``enqueue`` with the rows of every ack batch, on the event
 loop; it only appends to a queue. One task drains the queue in order,
 merging queued batches into transactions of up to ``max_rows_per_write``
-rows. When the database fails, the writer logs once per outage, keeps every
-batch (nothing lost, nothing reordered) and retries with a doubling backoff;
-trading goes on meanwhile. Because writes are idempotent, a retry of a
-write that did commit, or a catch-up that overlaps what is stored, is harmless.
+rows. It starts a transaction at most every ``min_write_interval`` seconds
+(unless a full one is waiting): each costs the event loop a fixed share, so
+under load the rows gather into fewer, larger writes. When the database
+fails, the writer logs once per outage, keeps every batch (nothing lost,
+nothing reordered) and retries with a doubling backoff; trading goes on
+meanwhile. Because writes are idempotent, a retry of a write that did
+commit, or a catch-up that overlaps what is stored, is harmless.
 
 Memory is bounded: past ``max_pending_rows`` rows queued during an outage,
 the writer drops its queue, ignores further batches and sets ``needs_catch_up_from``. The
@@ -28,6 +31,8 @@ from hft.adapters.sql.store import SqlStore
 log = logging.getLogger("hft.sql")
 
 MAX_ROWS_PER_WRITE: Final = 10_000
+# Seconds between the starts of two writes, at least: at 10,000 orders a second that is a few hundred rows a write.
+MIN_WRITE_INTERVAL: Final = 0.01
 MAX_PENDING_ROWS: Final = 1_000_000
 INITIAL_BACKOFF: Final = 0.1
 MAX_BACKOFF: Final = 2.0
@@ -49,12 +54,14 @@ class ProjectionWriter:
         store: SqlStore,
         *,
         max_rows_per_write: int = MAX_ROWS_PER_WRITE,
+        min_write_interval: float = MIN_WRITE_INTERVAL,
         max_pending_rows: int = MAX_PENDING_ROWS,
         initial_backoff: float = INITIAL_BACKOFF,
         max_backoff: float = MAX_BACKOFF,
     ) -> None:
         self.store: Final = store
         self.max_rows_per_write: Final = max_rows_per_write
+        self.min_write_interval: Final = min_write_interval
         self.max_pending_rows: Final = max_pending_rows
         self.initial_backoff: Final = initial_backoff
         self.max_backoff: Final = max_backoff
@@ -73,6 +80,7 @@ class ProjectionWriter:
         self._last_enqueued_sequence = 0
         self._needs_catch_up_from: int | None = None
         self._dropped_batches = 0
+        self._last_write_started = float("-inf")
 
     # -- what the venue reads --------------------------------------------------
 
@@ -197,7 +205,9 @@ class ProjectionWriter:
 
     async def _write_next(self) -> bool:
         if not self._in_flight:
+            await self._gather()
             self._in_flight = self._take()
+        self._last_write_started = asyncio.get_running_loop().time()
         try:
             batch = RowBatch.merge(self._in_flight)
             await self.store.write(batch)
@@ -209,6 +219,12 @@ class ProjectionWriter:
         self._last_written_sequence = max(self._last_written_sequence, batch.last_sequence)
         self._recovered()
         return True
+
+    async def _gather(self) -> None:
+        """Let rows gather until ``min_write_interval`` after the last write started, unless a full write waits."""
+        wait = self._last_write_started + self.min_write_interval - asyncio.get_running_loop().time()
+        if wait > 0 and not self._stopping and self._pending_rows < self.max_rows_per_write:
+            await asyncio.sleep(wait)
 
     async def _probe(self) -> bool:
         if await self.store.ping():

@@ -69,6 +69,27 @@ def test_the_writer_writes_every_enqueued_batch_in_few_transactions(database_url
     asyncio.run(scenario())
 
 
+def test_batches_arriving_one_by_one_gather_into_one_write_per_interval(sqlite_url: str) -> None:
+    batches = busy_day(Venue())
+
+    async def scenario() -> None:
+        store = CountingStore(sqlite_url, instruments())
+        writer = ProjectionWriter(store, min_write_interval=0.3)
+        await writer.start()
+        writer.enqueue(batches[0])  # written at once: no write before it
+        await eventually(lambda: store.writes == 1, what="the first write")
+        for batch in batches[1:]:  # within the interval: they wait for it to end, then go together
+            await asyncio.sleep(0.01)
+            writer.enqueue(batch)
+        await eventually(lambda: writer.lag.rows == 0, what="the queue draining")
+
+        assert store.writes == 2
+        assert await table_rows(store) == expected_tables(batches)
+        await writer.stop()
+
+    asyncio.run(scenario())
+
+
 def test_batches_enqueued_before_start_are_written_once_it_starts(sqlite_url: str) -> None:
     batches = busy_day(Venue())
 
