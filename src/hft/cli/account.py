@@ -7,13 +7,13 @@ import json
 import os
 import urllib.error
 import urllib.request
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from hft.config.settings import SettingsError, load_settings
+from hft.core.fixedpoint import Rejection, parse_decimal
 from hft.gateways.rest.convert import InputError, cash_units
 from hft.service.venue import CommandRefusedError, DataDirectoryInUseError, Venue
 
@@ -61,10 +61,13 @@ def _create_online(url: str, body: dict[str, str]) -> dict[str, object]:
 
 
 def _create_offline(data_dir: Path | None, name: str, cash: str) -> dict[str, object]:
+    amount = parse_decimal(cash)
+    if isinstance(amount, Rejection):
+        raise typer.BadParameter(f"{cash!r} is not a number", param_hint="--cash")
     try:
         settings = load_settings(overrides={"data_dir": data_dir, "demo_account": False})
-        units = cash_units(Decimal(cash), "cash")
-    except (SettingsError, InputError, ArithmeticError) as error:
+        units = cash_units(amount, "cash")
+    except (SettingsError, InputError) as error:
         raise typer.BadParameter(str(error)) from error
 
     async def run() -> tuple[int, str]:

@@ -80,7 +80,14 @@ def load_settings(
     if config_file is not None:
         values.update(_read_file(config_file))
     values.update(_read_environment(environ))
+    _convert(values)  # every configured value must be valid, even one a flag overrides
     values.update({key: value for key, value in (overrides or {}).items() if value is not None})
+    return _convert(values)
+
+
+def _convert(values: dict[str, Any]) -> Settings:
+    if isinstance(values.get("data_dir"), str):
+        values = {**values, "data_dir": Path(values["data_dir"])}
     try:
         return msgspec.convert(values, Settings, strict=False)
     except msgspec.ValidationError as error:
@@ -107,11 +114,10 @@ def _read_file(path: Path) -> dict[str, Any]:
 
 
 def _read_environment(environ: Mapping[str, str]) -> dict[str, str]:
-    values: dict[str, str] = {}
+    # The conventional names first, so that HFT_DATABASE_URL wins over DATABASE_URL whatever their order.
+    values = {field: environ[name] for name, field in EXTRA_ENV.items() if name in environ}
     for name, value in environ.items():
-        if name in EXTRA_ENV:
-            values[EXTRA_ENV[name]] = value
-        elif name.startswith(ENV_PREFIX) and name not in IGNORED_ENV:
+        if name.startswith(ENV_PREFIX) and name not in IGNORED_ENV:
             field = name[len(ENV_PREFIX) :].lower()
             if field not in FIELDS:
                 raise SettingsError(f"unknown setting {name} in the environment")

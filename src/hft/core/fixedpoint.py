@@ -57,7 +57,7 @@ def parse_decimal(value: object) -> Decimal | Rejection:
             number = Decimal(value)
         elif isinstance(value, float):
             number = Decimal(repr(value))
-        elif isinstance(value, str) and 0 < len(value) <= 64:
+        elif isinstance(value, str) and 0 < len(value) <= 64 and "_" not in value:
             number = Decimal(value.strip())
         else:
             return Rejection(rejects.INVALID_NUMBER)
@@ -68,11 +68,13 @@ def parse_decimal(value: object) -> Decimal | Rejection:
     return number
 
 
-def to_units(value: object, unit: Decimal, off_grid_code: int, range_code: int) -> int | Rejection:
-    """Convert a decimal amount into a whole number of ``unit`` (ticks or lots).
+def to_units(
+    value: object, unit: Decimal, off_grid_code: int, range_code: int, max_units: int = MAX_UNITS
+) -> int | Rejection:
+    """Convert a decimal amount into a whole number of ``unit`` (ticks, lots, cash units).
 
     Refuse values that are not exact multiples of ``unit`` (``off_grid_code``)
-    and values whose unit count exceeds ``MAX_UNITS`` (``range_code``).
+    and values whose unit count exceeds ``max_units`` (``range_code``).
     Zero and negative values convert; the caller decides whether they are allowed.
     """
     number = parse_decimal(value)
@@ -80,7 +82,7 @@ def to_units(value: object, unit: Decimal, off_grid_code: int, range_code: int) 
         return number
     try:
         # The exact context's own methods: no localcontext switch, which costs more than the arithmetic.
-        if _EXACT.compare(number.copy_abs(), _EXACT.multiply(unit, MAX_UNITS)) > 0:
+        if _EXACT.compare(number.copy_abs(), _EXACT.multiply(unit, max_units)) > 0:
             return Rejection(range_code, f"{value} is absurdly large")
         units, remainder = _EXACT.divmod(number, unit)
     except DecimalException:

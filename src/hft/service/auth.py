@@ -54,7 +54,7 @@ class SignatureChecker:
         if not math.isfinite(sent_at) or abs(now - sent_at) > self.window_seconds:
             return f"X-Timestamp is more than {self.window_seconds} s away from the server's clock"
         expected = signature(api_key, timestamp, method, path, body)
-        if not hmac.compare_digest(expected, given.lower()):
+        if not given.isascii() or not hmac.compare_digest(expected, given.lower()):
             return "X-Signature does not match the request"
         self._forget_before(now)
         if expected in self._seen:

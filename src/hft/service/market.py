@@ -42,7 +42,7 @@ class SymbolStatistics:
         self.volume = 0
         self.trade_count = 0
         self.trades: deque[Trade] = deque(maxlen=TAPE_LENGTH)
-        # Counts batches that changed the book, so book subscribers can detect a missed update.
+        # The event sequence of the symbol's latest book change: the same after a restart, whatever the batching.
         self.book_sequence = 0
 
 
@@ -55,7 +55,10 @@ class MarketData:
         }
 
     def apply(self, acks: list[Ack]) -> tuple[list[Trade], dict[str, list[BookLevelChanged]]]:
-        """Fold a batch of acks in; return its trades and its book changes per symbol."""
+        """Fold a batch of acks in; return its trades and its book changes per symbol.
+
+        Read ``book_sequence`` of a symbol before calling to know what its changes in this batch follow.
+        """
         trades: list[Trade] = []
         book_changes: dict[str, list[BookLevelChanged]] = {}
         for ack in acks:
@@ -64,8 +67,8 @@ class MarketData:
                     book_changes.setdefault(event.symbol, []).append(event)
                 elif isinstance(event, TradeExecuted):
                     trades.append(self._on_trade(event))
-        for symbol in book_changes:
-            self.symbols[symbol].book_sequence += 1
+        for symbol, changes in book_changes.items():
+            self.symbols[symbol].book_sequence = changes[-1].sequence
         return trades, book_changes
 
     def _on_trade(self, event: TradeExecuted) -> Trade:

@@ -58,7 +58,7 @@ class CommandRefusedError(Exception):
 class Update:
     """What one durable batch changed, handed to every subscriber on the event loop."""
 
-    __slots__ = ("acks", "book_changes", "changes", "trades")
+    __slots__ = ("acks", "book_changes", "changes", "previous_book_sequences", "trades")
 
     def __init__(
         self,
@@ -66,11 +66,14 @@ class Update:
         changes: Changes,
         trades: list[Trade],
         book_changes: dict[str, list[BookLevelChanged]],
+        previous_book_sequences: dict[str, int],
     ) -> None:
         self.acks = acks
         self.changes = changes
         self.trades = trades
         self.book_changes = book_changes
+        # Per symbol whose book changed: the sequence of its previous book change (what the update follows).
+        self.previous_book_sequences = previous_book_sequences
 
 
 Subscriber = Callable[[Update], None]
@@ -229,10 +232,12 @@ class Venue:
         return changes, trades, book_changes
 
     def _on_acks(self, acks: list[Ack]) -> None:
+        before = {symbol: statistics.book_sequence for symbol, statistics in self.market.symbols.items()}
         changes, trades, book_changes = self._fold(acks)
         self.database.enqueue(changes)
         self.database.catch_up_if_needed(self.history, self.core.exchange, acks[-1].ts)
-        update = Update(acks, changes, trades, book_changes)
+        previous = {symbol: before[symbol] for symbol in book_changes}
+        update = Update(acks, changes, trades, book_changes, previous)
         for subscriber in self._subscribers:
             try:
                 subscriber(update)

@@ -34,7 +34,8 @@ async def list_positions(account: int, venue: Venue) -> list[schemas.PositionRes
     view = queries.account(venue.core.exchange, account)
     if view is None:
         return []
-    return [position_response(position, venue.by_symbol[position.symbol]) for position in view.positions]
+    traded = [position for position in view.positions if position.volume]
+    return [position_response(position, venue.by_symbol[position.symbol]) for position in traded]
 
 
 @get("/api/account", summary="Get the account", tags=["account"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from litestar import Litestar, MediaType, Request, Response
+from litestar import Litestar, MediaType, Request, Response, Router
 from litestar.di import Provide
 from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi import OpenAPIConfig
@@ -17,14 +17,14 @@ from hft.gateways.rest import account, market, orders, system
 from hft.gateways.rest.admin import admin_router
 from hft.gateways.rest.convert import InputError
 from hft.gateways.rest.order_entry import ASGIApp, OrderEntryLane, error_body, venue_error
-from hft.gateways.rest.security import provide_account
+from hft.gateways.rest.security import api_key_guard, provide_account
 from hft.gateways.ws.endpoint import websocket_endpoint
 from hft.gateways.ws.hub import Hub
 from hft.service.venue import CommandRefusedError, Venue
 
 log = logging.getLogger("hft.http")
 
-ROUTES: list[Any] = [
+PRIVATE_ROUTES: list[Any] = [
     orders.submit_order,
     orders.submit_order_singular,
     orders.list_orders,
@@ -36,6 +36,8 @@ ROUTES: list[Any] = [
     account.list_executions,
     account.list_positions,
     account.get_account,
+]
+PUBLIC_ROUTES: list[Any] = [
     market.list_instruments,
     market.get_book,
     market.get_trades,
@@ -87,18 +89,28 @@ def _on_http(_: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     extra = error.extra if isinstance(error.extra, dict) else {}
     code = str(extra.get("error", _HTTP_CODES.get(error.status_code, "BAD_REQUEST")))
     details = [{key: str(value) for key, value in extra.items()}] if extra else None
-    return _error(error.status_code, code, str(error.detail), details, headers=error.headers)
+    headers = dict(error.headers or {})
+    if error.status_code == 413:
+        headers["Connection"] = "close"  # the unread rest of the body makes the connection unusable
+    return _error(error.status_code, code, str(error.detail), details, headers=headers or None)
+
+
+def _on_malformed(_: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    message = (
+        "the body is not valid UTF-8" if isinstance(error, UnicodeDecodeError) else "the body is nested too deeply"
+    )
+    return _error(400, "INVALID_REQUEST", message)
 
 
 def _on_unexpected(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    status, body, headers = venue_error(request.app.state.venue, error)
+    status, body, headers = venue_error(request.app.state.venue, error, f"{request.method} {request.url.path}")
     return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
 
 
 def create_app(venue: Venue) -> Litestar:
     """Build the ASGI application around a started (or about to start) venue."""
     app = Litestar(
-        route_handlers=ROUTES,
+        route_handlers=[Router(path="/", route_handlers=PRIVATE_ROUTES, guards=[api_key_guard]), *PUBLIC_ROUTES],
         dependencies={
             "venue": Provide(lambda: venue, use_cache=True, sync_to_thread=False),
             "account": Provide(provide_account),
@@ -108,6 +120,8 @@ def create_app(venue: Venue) -> Litestar:
             CommandRefusedError: _on_refused,
             ValidationException: _on_validation,
             HTTPException: _on_http,
+            UnicodeDecodeError: _on_malformed,
+            RecursionError: _on_malformed,
             Exception: _on_unexpected,
         },
         openapi_config=OpenAPIConfig(

@@ -7,17 +7,18 @@ stable code and a message, before anything is journaled.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Final, cast
+from typing import Any, Final, TypeVar, cast
 
 import msgspec
 
 from hft.core import rejects
 from hft.core.fixedpoint import Rejection, to_units
 from hft.domain.commands import AmendOrder, SubmitOrder
-from hft.domain.exchange.money import CASH_SCALE, QUANTITY_SCALE, cash_to_decimal
+from hft.domain.exchange.money import CASH_SCALE, MAX_CASH_UNITS, QUANTITY_SCALE, cash_to_decimal
 from hft.domain.exchange.queries import AccountView, PositionView
 from hft.domain.exchange.risk import RiskLimits
 from hft.domain.instruments import Instrument
@@ -32,11 +33,13 @@ from hft.domain.orders import (
     TIME_IN_FORCE_NAMES,
     TIMES_IN_FORCE_BY_NAME,
 )
+from hft.domain.views import LevelView
 from hft.gateways.rest import schemas
 from hft.service.history import Execution, OrderState
 from hft.service.market import Trade
 
-MAX_CASH: Final = Decimal(10) ** 10
+CASH_UNIT: Final = Decimal(1).scaleb(-8)
+T = TypeVar("T")
 
 
 class InputError(Exception):
@@ -71,23 +74,51 @@ def quantity_lots(instrument: Instrument, value: Decimal, field: str = "quantity
 
 
 def cash_units(value: Decimal, field: str, allow_negative: bool = False) -> int:
-    """Return a money amount in cash units (8 decimals, below 1e10 in size), or raise ``InputError``."""
-    if not value.is_finite() or value.copy_abs() >= MAX_CASH:
-        raise InputError("INVALID_AMOUNT", f"{field}: must be a finite number below 1e10 in size")
-    try:
-        units = value.scaleb(8)
-        whole = units == units.to_integral_value()
-    except ArithmeticError:
-        whole = False
-    if not whole:
-        raise InputError("INVALID_AMOUNT", f"{field}: at most 8 decimal places")
+    """Return a money amount in cash units (8 decimals, at most 1e10 in size), or raise ``InputError``."""
+    units = to_units(value, CASH_UNIT, rejects.INVALID_NUMBER, rejects.INVALID_NUMBER, MAX_CASH_UNITS)
+    if isinstance(units, Rejection):
+        raise InputError("INVALID_AMOUNT", f"{field}: a number with at most 8 decimals, at most 1e10 in size")
     if units < 0 and not allow_negative:
         raise InputError("INVALID_AMOUNT", f"{field}: must not be negative")
-    return int(units)
+    return units
 
 
-def check_no_duplicate_keys(body: bytes) -> None:
-    """Refuse a JSON body in which an object names the same key twice (which value was meant?).
+def decode_body(body: bytes, content_type: str | None, kind: type[T]) -> T:
+    """Decode a JSON request body exactly (decimals never pass through a float); raise ``InputError`` if malformed.
+
+    Refuses a content type other than JSON (415), keys named twice, amounts written with digit separators, and
+    anything ``kind`` does not accept (400/422).
+    """
+    if content_type is not None and not content_type.lower().startswith("application/json"):
+        raise InputError("UNSUPPORTED_MEDIA_TYPE", "send the body as Content-Type: application/json", status=415)
+    written = read_json(body)
+    try:
+        decoded = msgspec.json.decode(body, type=kind)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as error:
+        raise InputError("INVALID_REQUEST", _decode_message(error), status=400) from error
+    if b"_" in body and isinstance(written, dict):
+        _refuse_digit_separators(written, decoded)
+    return decoded
+
+
+def _refuse_digit_separators(written: dict[str, Any], decoded: Any) -> None:
+    """Refuse ``"1_000"`` as an amount: Python's Decimal reads it as 1000, which no client means to send."""
+    for field in msgspec.structs.fields(decoded):
+        value = written.get(field.encode_name)
+        if isinstance(value, str) and "_" in value and isinstance(getattr(decoded, field.name), Decimal):
+            raise InputError("INVALID_NUMBER", f"{field.name}: write numbers without digit separators")
+
+
+def _decode_message(error: Exception) -> str:
+    if isinstance(error, UnicodeDecodeError):
+        return "the body is not valid UTF-8"
+    if isinstance(error, RecursionError):
+        return "the body is nested too deeply"
+    return str(error)
+
+
+def read_json(body: bytes) -> Any:
+    """Return the body as plain JSON values, refusing (400) an object that names a key twice; None if malformed.
 
     Quick when the body has no escapes: every key and string value is a JSON
     string, so if the decoded body holds as many strings as the text has
@@ -97,10 +128,11 @@ def check_no_duplicate_keys(body: bytes) -> None:
     if b"\\" not in body:
         try:
             decoded = msgspec.json.decode(body)
-        except (msgspec.DecodeError, RecursionError):
-            return  # malformed JSON is reported by the typed decoder, with its position
-        if body.count(b'"') == 2 * _strings_in(decoded):
-            return
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+            pass  # numbers beyond a float, say: the standard library's parser takes them
+        else:
+            if body.count(b'"') == 2 * _strings_in(decoded):
+                return decoded
 
     def pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         keys = [key for key, _ in pairs]
@@ -109,9 +141,9 @@ def check_no_duplicate_keys(body: bytes) -> None:
         return dict(pairs)
 
     try:
-        json.loads(body, object_pairs_hook=pairs_hook, parse_constant=_no_constant)
-    except (ValueError, RecursionError):
-        return  # malformed JSON is reported by the decoder, with its position
+        return json.loads(body, object_pairs_hook=pairs_hook, parse_constant=_no_constant)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None  # malformed JSON is reported by the typed decoder, with its position
 
 
 def _strings_in(value: Any) -> int:
@@ -166,12 +198,14 @@ def submit_command(request: schemas.OrderRequest, account: int, instrument: Inst
 
 
 def amend_command(request: schemas.AmendRequest, order: OrderState, instrument: Instrument) -> AmendOrder:
-    """Build the ``AmendOrder`` for ``request`` on ``order``; raise ``InputError`` if it is malformed."""
-    if request.quantity is None and request.price is None and request.stop_price is None:
-        raise InputError("AMEND_CHANGES_NOTHING", "give at least one of quantity, price, stop_price")
-    quantity = 0 if request.quantity is None else quantity_lots(instrument, request.quantity)
-    price = 0 if request.price is None else price_ticks(instrument, request.price)
-    stop_price = 0 if request.stop_price is None else price_ticks(instrument, request.stop_price, "stop_price")
+    """Build the ``AmendOrder`` for ``request`` on ``order`` (what it leaves out stays); raise ``InputError``."""
+    quantity = order.quantity if request.quantity is None else quantity_lots(instrument, request.quantity)
+    price = order.price if request.price is None else price_ticks(instrument, request.price)
+    stop_price = order.stop_price
+    if request.stop_price is not None:
+        stop_price = price_ticks(instrument, request.stop_price, "stop_price")
+    if (quantity, price, stop_price) == (order.quantity, order.price, order.stop_price):
+        raise InputError("AMEND_CHANGES_NOTHING", "give a quantity, price or stop_price different from the order's")
     return AmendOrder(order.order_id, order.account, quantity, price, stop_price)
 
 
@@ -190,7 +224,7 @@ def moment(ts: int) -> datetime:
 
 
 def _text(value: Decimal) -> str:
-    return str(value)
+    return format(value, "f")  # never exponent notation
 
 
 @dataclass(frozen=True)
@@ -215,14 +249,31 @@ class _Decimals:
         return f"{'-' if scaled < 0 else ''}{whole}.{fraction:0{self.places}d}"
 
 
-_FORMATS: dict[str, tuple[_Decimals, _Decimals]] = {}
+_FORMATS: dict[tuple[Decimal, Decimal], tuple[_Decimals, _Decimals]] = {}
 
 
 def _formats(instrument: Instrument) -> tuple[_Decimals, _Decimals]:
-    found = _FORMATS.get(instrument.symbol)
+    grid = (instrument.tick_size, instrument.lot_size)
+    found = _FORMATS.get(grid)
     if found is None:
-        found = _FORMATS[instrument.symbol] = (_Decimals.of(instrument.tick_size), _Decimals.of(instrument.lot_size))
+        found = _FORMATS[grid] = (_Decimals.of(instrument.tick_size), _Decimals.of(instrument.lot_size))
     return found
+
+
+def price_text(instrument: Instrument, ticks: int) -> str:
+    """Return ``ticks`` of ``instrument`` as decimal price text."""
+    return _formats(instrument)[0].text(ticks)
+
+
+def quantity_text(instrument: Instrument, lots: int) -> str:
+    """Return ``lots`` of ``instrument`` as decimal quantity text."""
+    return _formats(instrument)[1].text(lots)
+
+
+def levels_text(instrument: Instrument, levels: Iterable[LevelView]) -> list[tuple[str, str]]:
+    """Return L2 levels as ``(price, quantity)`` text pairs."""
+    prices, quantities = _formats(instrument)
+    return [(prices.text(level.price), quantities.text(level.quantity)) for level in levels]
 
 
 def order_response(order: OrderState, instrument: Instrument) -> schemas.OrderResponse:
@@ -266,8 +317,8 @@ def execution_response(execution: Execution, instrument: Instrument) -> schemas.
         order_id=execution.order_id,
         symbol=execution.symbol,
         side=cast(schemas.Side, SIDE_NAMES[execution.side]),
-        price=_text(instrument.ticks_to_price(execution.price)),
-        quantity=_text(instrument.lots_to_quantity(execution.quantity)),
+        price=price_text(instrument, execution.price),
+        quantity=quantity_text(instrument, execution.quantity),
         liquidity=cast(Any, execution.liquidity),
         fee=_text(cash_to_decimal(execution.fee)),
         timestamp=moment(execution.ts),
@@ -279,8 +330,8 @@ def trade_response(trade: Trade, instrument: Instrument) -> schemas.TradeRespons
     return schemas.TradeResponse(
         trade_id=trade.trade_id,
         symbol=trade.symbol,
-        price=_text(instrument.ticks_to_price(trade.price)),
-        quantity=_text(instrument.lots_to_quantity(trade.quantity)),
+        price=price_text(instrument, trade.price),
+        quantity=quantity_text(instrument, trade.quantity),
         side=cast(schemas.Side, SIDE_NAMES[trade.aggressor_side]),
         timestamp=moment(trade.ts),
     )
@@ -305,14 +356,19 @@ def position_response(position: PositionView, instrument: Instrument) -> schemas
     )
 
 
+def _plain(value: Decimal) -> Decimal:
+    """The same number without trailing zeros and without an exponent (it is sent as text)."""
+    return Decimal(format(value.normalize(), "f"))
+
+
 def limits_body(limits: RiskLimits) -> schemas.RiskLimitsBody:
     """Describe risk limits in user units."""
     return schemas.RiskLimitsBody(
-        max_order_quantity=Decimal(limits.max_order_quantity).scaleb(-8).normalize(),
-        max_order_notional=cash_to_decimal(limits.max_order_notional),
+        max_order_quantity=_plain(Decimal(limits.max_order_quantity).scaleb(-8)),
+        max_order_notional=_plain(cash_to_decimal(limits.max_order_notional)),
         price_collar_bps=limits.price_collar_bps,
         max_open_orders=limits.max_open_orders,
-        max_position=Decimal(limits.max_position).scaleb(-8).normalize(),
+        max_position=_plain(Decimal(limits.max_position).scaleb(-8)),
         max_orders_per_second=limits.max_orders_per_second,
     )
 
@@ -353,5 +409,7 @@ def account_response(view: AccountView, by_symbol: dict[str, Instrument]) -> sch
         open_orders=view.open_orders,
         kill_switch=view.kill_switch,
         risk_limits=limits_body(view.limits),
-        positions=[position_response(position, by_symbol[position.symbol]) for position in view.positions],
+        positions=[
+            position_response(position, by_symbol[position.symbol]) for position in view.positions if position.volume
+        ],
     )

@@ -11,7 +11,7 @@ from litestar.params import Parameter
 from hft.domain.instruments import Instrument
 from hft.domain.matching import queries
 from hft.gateways.rest import schemas
-from hft.gateways.rest.convert import trade_response
+from hft.gateways.rest.convert import levels_text, price_text, quantity_text, trade_response
 from hft.service.venue import Venue
 
 
@@ -31,9 +31,9 @@ async def list_instruments(venue: Venue) -> list[schemas.InstrumentResponse]:
             symbol=instrument.symbol,
             tick_size=str(instrument.tick_size),
             lot_size=str(instrument.lot_size),
-            min_quantity=str(instrument.lots_to_quantity(instrument.min_quantity)),
-            max_quantity=str(instrument.lots_to_quantity(instrument.max_quantity)),
-            max_price=str(instrument.ticks_to_price(instrument.max_price)),
+            min_quantity=quantity_text(instrument, instrument.min_quantity),
+            max_quantity=quantity_text(instrument, instrument.max_quantity),
+            max_price=price_text(instrument, instrument.max_price),
             halted=instrument.symbol in halted,
         )
         for instrument in venue.instruments
@@ -48,11 +48,10 @@ async def get_book(
     instrument = _instrument(venue, symbol)
     book = queries.depth(venue.core.exchange.engine, symbol, depth)
     assert book is not None
-    price, size = instrument.ticks_to_price, instrument.lots_to_quantity
     return schemas.BookResponse(
         symbol=symbol,
-        bids=[(str(price(level.price)), str(size(level.quantity))) for level in book.bids],
-        asks=[(str(price(level.price)), str(size(level.quantity))) for level in book.asks],
+        bids=levels_text(instrument, book.bids),
+        asks=levels_text(instrument, book.asks),
         sequence=venue.market.symbols[symbol].book_sequence,
     )
 
@@ -78,21 +77,20 @@ def ticker(venue: Venue, instrument: Instrument) -> schemas.TickerResponse:
     top = queries.top_of_book(venue.core.exchange.engine, symbol)
     assert top is not None
     statistics = venue.market.symbols[symbol]
-    price, size = instrument.ticks_to_price, instrument.lots_to_quantity
 
     def optional_price(ticks: int | None) -> str | None:
-        return str(price(ticks)) if ticks else None
+        return price_text(instrument, ticks) if ticks else None
 
     return schemas.TickerResponse(
         symbol=symbol,
         bid=optional_price(top.bid.price if top.bid else None),
-        bid_quantity=str(size(top.bid.quantity)) if top.bid else None,
+        bid_quantity=quantity_text(instrument, top.bid.quantity) if top.bid else None,
         ask=optional_price(top.ask.price if top.ask else None),
-        ask_quantity=str(size(top.ask.quantity)) if top.ask else None,
+        ask_quantity=quantity_text(instrument, top.ask.quantity) if top.ask else None,
         last=optional_price(top.last_price),
         open=optional_price(statistics.open),
         high=optional_price(statistics.high),
         low=optional_price(statistics.low),
-        volume=str(size(statistics.volume)),
+        volume=quantity_text(instrument, statistics.volume),
         trades=statistics.trade_count,
     )

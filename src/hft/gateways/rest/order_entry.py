@@ -20,8 +20,8 @@ from hft.core import rejects
 from hft.domain.events import OrderAccepted, OrderRejected
 from hft.engine.service import CoreUnavailableError
 from hft.gateways.rest import schemas
-from hft.gateways.rest.convert import InputError, check_no_duplicate_keys, order_response, submit_command
-from hft.gateways.rest.security import authenticate
+from hft.gateways.rest.convert import InputError, decode_body, order_response, submit_command
+from hft.gateways.rest.security import check_signature, identify
 from hft.service.venue import Venue
 
 ORDER_PATHS: Final = frozenset({"/api/orders", "/api/order"})
@@ -31,22 +31,17 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]
 
-_decoder = msgspec.json.Decoder(schemas.OrderRequest)
 _encoder = msgspec.json.Encoder()
 _JSON_HEADERS: Final = [(b"content-type", b"application/json")]
 
 
-async def place_order(venue: Venue, account: int, body: bytes) -> schemas.OrderResponse:
+async def place_order(venue: Venue, account: int, body: bytes, content_type: str | None) -> schemas.OrderResponse:
     """Decode, validate, journal and match one order; return it as it stands after matching.
 
     Raises ``InputError``: 400/422 for a malformed order (nothing journaled), 409 for a repeated client order id.
     """
     started = time.perf_counter_ns()
-    check_no_duplicate_keys(body)
-    try:
-        request = _decoder.decode(body)
-    except msgspec.DecodeError as error:
-        raise InputError("INVALID_REQUEST", str(error), status=400) from error
+    request = decode_body(body, content_type, schemas.OrderRequest)
     instrument = venue.by_symbol.get(request.symbol)
     if instrument is None:
         raise InputError("UNKNOWN_SYMBOL", f"unknown symbol {request.symbol!r}; see GET /api/instruments")
@@ -97,23 +92,21 @@ class OrderEntryLane:
     async def _submit(self, scope: Scope, receive: Receive, send: Send) -> None:
         venue = self.venue
         try:
+            headers = {name: value for name, value in scope["headers"] if name in _HEADERS_READ}
+            api_key = _text(headers.get(b"x-api-key"))
+            account = identify(venue, api_key)
             body = await self._read_body(receive)
-            headers = {name: value for name, value in scope["headers"] if name in _AUTH_HEADERS}
-            account = authenticate(
-                venue,
-                _text(headers.get(b"x-api-key")),
-                _text(headers.get(b"x-signature")),
-                _text(headers.get(b"x-timestamp")),
-                "POST",
-                scope["path"] + (f"?{scope['query_string'].decode('latin-1')}" if scope["query_string"] else ""),
-                body,
-            )
-            order = await place_order(venue, account, body)
+            signature = _text(headers.get(b"x-signature"))
+            if signature is not None and api_key is not None:
+                query = scope["query_string"]
+                path = scope["path"] + (f"?{query.decode('latin-1')}" if query else "")
+                check_signature(venue, api_key, signature, _text(headers.get(b"x-timestamp")), "POST", path, body)
+            order = await place_order(venue, account, body, _text(headers.get(b"content-type")))
         except InputError as error:
             await _respond(send, error.status, error_body(error.code, error.message), error.headers)
             return
         except Exception as error:  # the same answer the framework gives an unexpected error
-            status, payload, extra_headers = venue_error(venue, error)
+            status, payload, extra_headers = venue_error(venue, error, "order entry")
             await _respond(send, status, payload, extra_headers)
             return
         await _respond(send, 201, _encoder.encode(order))
@@ -128,24 +121,30 @@ class OrderEntryLane:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
-                raise InputError("REQUEST_TOO_LARGE", f"request body over {self.max_body} bytes", status=413)
+                # The rest of the body is never read, so the connection cannot be reused.
+                raise InputError(
+                    "REQUEST_TOO_LARGE",
+                    f"request body over {self.max_body} bytes",
+                    status=413,
+                    headers={"Connection": "close"},
+                )
             chunks.append(chunk)
             if not message.get("more_body"):
                 return b"".join(chunks)
 
 
-_AUTH_HEADERS: Final = frozenset({b"x-api-key", b"x-signature", b"x-timestamp"})
+_HEADERS_READ: Final = frozenset({b"x-api-key", b"x-signature", b"x-timestamp", b"content-type"})
 
 
 def _text(value: bytes | None) -> str | None:
     return None if value is None else value.decode("latin-1")
 
 
-def venue_error(venue: Venue, error: Exception) -> tuple[int, bytes, dict[str, str] | None]:
+def venue_error(venue: Venue, error: Exception, where: str) -> tuple[int, bytes, dict[str, str] | None]:
     """Map an exception that is not the client's fault to a status and body (the core stopping is 503)."""
     if isinstance(error, CoreUnavailableError):
         return 503, error_body("UNAVAILABLE", str(error)), {"Retry-After": "1"}
-    logging.getLogger("hft.http").error("unexpected error on order entry", exc_info=error)
+    logging.getLogger("hft.http").error("unexpected error on %s", where, exc_info=error)
     venue.metrics.execution_errors.labels("http").inc()
     return 500, error_body("INTERNAL_ERROR", "the server failed to answer; the error was logged"), None
 

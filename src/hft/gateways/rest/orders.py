@@ -13,7 +13,8 @@ from hft.domain.commands import CancelOrder, MassCancel
 from hft.domain.events import OrderCancelled, OrderRejected
 from hft.domain.orders import SIDES_BY_NAME
 from hft.gateways.rest import schemas
-from hft.gateways.rest.convert import InputError, amend_command, check_no_duplicate_keys, order_response
+from hft.gateways.rest.bodies import exact_body
+from hft.gateways.rest.convert import InputError, amend_command, order_response
 from hft.gateways.rest.order_entry import place_order
 from hft.service.history import ORDER_STATUSES, OrderState
 from hft.service.venue import Venue
@@ -42,8 +43,10 @@ async def submit_order(
     """Submit a new order; the answer reflects matching already done (a crossing order comes back FILLED).
 
     A risk or matching refusal is still a 201 with status REJECTED and its reason; malformed input is a 4xx.
+    Served by ``OrderEntryLane`` when it is mounted (as ``hft serve`` does); ``data`` documents the body.
     """
-    return await place_order(venue, account, await request.body())
+    del data
+    return await place_order(venue, account, await request.body(), request.headers.get("content-type"))
 
 
 @post("/api/order", status_code=201, summary="Submit an order (the design documents' path)", tags=["orders"])
@@ -51,7 +54,8 @@ async def submit_order_singular(
     request: Request[Any, Any, Any], data: schemas.OrderRequest, account: int, venue: Venue
 ) -> schemas.OrderResponse:
     """Same as ``POST /api/orders``."""
-    return await place_order(venue, account, await request.body())
+    del data
+    return await place_order(venue, account, await request.body(), request.headers.get("content-type"))
 
 
 @get("/api/orders", summary="List the account's orders", tags=["orders"])
@@ -105,10 +109,11 @@ async def amend_order(
     request: Request[Any, Any, Any], order_id: int, data: schemas.AmendRequest, account: int, venue: Venue
 ) -> schemas.OrderResponse:
     """Change a working order in place; keeping the price and lowering the quantity keeps its time priority."""
-    check_no_duplicate_keys(await request.body())
+    del data  # documents the body; read exactly below
+    amend = await exact_body(request, schemas.AmendRequest)
     order = _owned_order(venue, account, order_id)
     instrument = venue.by_symbol[order.symbol]
-    command = amend_command(data, order, instrument)
+    command = amend_command(amend, order, instrument)
     _raise_if_done(order)
     ack = await venue.execute(command)
     _raise_refusal(ack.events, order)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import math
 import time
-from typing import Any
+from typing import Any, Final
 
 from litestar import Request
 from litestar.connection import ASGIConnection
@@ -16,29 +16,17 @@ from hft.gateways.rest.convert import InputError
 from hft.service.auth import MAX_KEY_LENGTH
 from hft.service.venue import Venue
 
+ACCOUNT_SCOPE_KEY: Final = "hft.account"
 
-def authenticate(
-    venue: Venue,
-    api_key: str | None,
-    signature: str | None,
-    timestamp: str | None,
-    method: str,
-    path_with_query: str,
-    body: bytes,
-) -> int:
-    """Return the account of ``api_key``, checking the signature if one is sent and the rate limit.
 
-    Raises ``InputError``: 401 for a missing or wrong key or a bad signature, 429 over the rate limit.
+def identify(venue: Venue, api_key: str | None) -> int:
+    """Return the account of ``api_key`` and take a token of its rate limit.
+
+    Raises ``InputError``: 401 for a missing or wrong key, 429 over the rate limit.
     """
     account = venue.authenticate(api_key) if api_key and len(api_key) <= MAX_KEY_LENGTH else None
-    if account is None or api_key is None:
+    if account is None:
         raise InputError("UNAUTHORIZED", "missing or invalid X-API-Key header", status=401)
-    if signature is not None:
-        refused = venue.signatures.check(
-            api_key, timestamp or "", signature, method, path_with_query, body, time.time()
-        )
-        if refused is not None:
-            raise InputError("UNAUTHORIZED", refused, status=401)
     wait = venue.rate_limiter.retry_after(account, time.monotonic())
     if wait:
         retry_after = str(max(1, math.ceil(wait)))
@@ -48,20 +36,38 @@ def authenticate(
     return account
 
 
-async def provide_account(request: Request[Any, Any, Any], venue: Venue) -> int:
-    """Return the account of the request's ``X-API-Key`` (see ``authenticate``)."""
+def check_signature(
+    venue: Venue, api_key: str, signature: str, timestamp: str | None, method: str, path_with_query: str, body: bytes
+) -> None:
+    """Refuse (401) a signed request whose signature is wrong, stale or replayed."""
+    refused = venue.signatures.check(api_key, timestamp or "", signature, method, path_with_query, body, time.time())
+    if refused is not None:
+        raise InputError("UNAUTHORIZED", refused, status=401)
+
+
+async def api_key_guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    """Authenticate a private route before its body is even read (401 / 429 first)."""
+    venue: Venue = connection.app.state.venue
+    connection.scope[ACCOUNT_SCOPE_KEY] = identify(venue, connection.headers.get("x-api-key"))  # type: ignore[typeddict-unknown-key]
+
+
+async def provide_account(request: Request[Any, Any, Any]) -> int:
+    """Return the account ``api_key_guard`` identified, after checking the signature if one was sent."""
     headers = request.headers
     signature = headers.get("x-signature")
-    query = request.url.query
-    return authenticate(
-        venue,
-        headers.get("x-api-key"),
-        signature,
-        headers.get("x-timestamp"),
-        request.method,
-        request.url.path + (f"?{query}" if query else ""),
-        await request.body() if signature is not None else b"",
-    )
+    if signature is not None:
+        query = request.url.query
+        check_signature(
+            request.app.state.venue,
+            headers.get("x-api-key", ""),
+            signature,
+            headers.get("x-timestamp"),
+            request.method,
+            request.url.path + (f"?{query}" if query else ""),
+            await request.body(),
+        )
+    account: int = request.scope[ACCOUNT_SCOPE_KEY]  # type: ignore[typeddict-item]
+    return account
 
 
 async def admin_guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:

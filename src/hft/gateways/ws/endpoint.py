@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from typing import Any, Final, Literal
 
@@ -20,10 +21,15 @@ from hft.gateways.ws.hub import PRIVATE_CHANNELS, Hub, Session, encoder
 from hft.service.auth import MAX_KEY_LENGTH
 from hft.service.venue import Venue
 
+log = logging.getLogger("hft.websocket")
+
 MAX_CLIENT_MESSAGE: Final = 16 * 1024
 MAX_CHANNELS: Final = 200
 CLOSE_POLICY: Final = 1008
 CLOSE_TRY_AGAIN: Final = 1013
+# A send that the operating system cannot take for this long means the client stopped reading.
+SEND_TIMEOUT_SECONDS: Final = 5.0
+CLOSE_GRACE_SECONDS: Final = 10.0
 
 
 class ClientMessage(msgspec.Struct, forbid_unknown_fields=True):
@@ -48,18 +54,25 @@ async def websocket_endpoint(socket: WebSocket[Any, Any, Any], venue: Venue) -> 
         return
     hub.add(session)
     sender = asyncio.get_running_loop().create_task(_send_loop(socket, session, venue))
+    receiver = asyncio.get_running_loop().create_task(_receive_loop(socket, venue, hub, session))
     try:
-        while not sender.done():
-            raw = await socket.receive_data(mode="text")
-            if not await _handle(socket, venue, hub, session, raw):
-                break
-    except WebSocketDisconnect:
-        pass
+        # Whichever ends first ends the session: the client left, or it stopped reading and was cut off.
+        await asyncio.wait((sender, receiver), return_when=asyncio.FIRST_COMPLETED)
+        if sender.done() and not sender.cancelled() and sender.result() and not receiver.done():
+            # A close frame was sent: give the client time to read up to it and answer before hanging up.
+            await asyncio.wait((receiver,), timeout=CLOSE_GRACE_SECONDS)
     finally:
         hub.remove(session)
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await sender
+        for task in (sender, receiver):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, Exception):
+                await task
+
+
+async def _receive_loop(socket: WebSocket[Any, Any, Any], venue: Venue, hub: Hub, session: Session) -> None:
+    with contextlib.suppress(WebSocketDisconnect):
+        while await _handle(socket, venue, hub, session, await socket.receive_data(mode="text")):
+            pass
 
 
 async def _handle(socket: WebSocket[Any, Any, Any], venue: Venue, hub: Hub, session: Session, raw: str | bytes) -> bool:
@@ -79,8 +92,9 @@ async def _handle(socket: WebSocket[Any, Any, Any], venue: Venue, hub: Hub, sess
     elif message.op == "subscribe":
         _subscribe(hub, session, message.channels)
     else:
-        session.channels.difference_update(message.channels)
-        session.push(encoder.encode({"type": "unsubscribed", "channels": message.channels}))
+        removed = [channel for channel in message.channels if channel in session.channels]
+        session.channels.difference_update(removed)
+        session.push(encoder.encode({"type": "unsubscribed", "channels": removed}))
     return True
 
 
@@ -114,8 +128,13 @@ def _subscribe(hub: Hub, session: Session, channels: list[str]) -> None:
             session.push(first)
 
 
-async def _send_loop(socket: WebSocket[Any, Any, Any], session: Session, venue: Venue) -> None:
-    """Send queued messages, a heartbeat when idle, and close with a reason when the session is too slow."""
+async def _send_loop(socket: WebSocket[Any, Any, Any], session: Session, venue: Venue) -> bool:
+    """Send queued messages, a heartbeat when idle, and close with a reason when the session is too slow.
+
+    Messages first fill the operating system's socket buffers (up to a few MiB), then the session's queue:
+    ``ws_max_queue`` bounds the latter. Returns True if it sent a close frame, False if it hung up without one
+    (a client that has not taken a single message for ``SEND_TIMEOUT_SECONDS`` cannot be told anything).
+    """
     heartbeat = venue.settings.ws_heartbeat_seconds
     while True:
         if not session.queue and session.closed_reason is None:
@@ -125,13 +144,37 @@ async def _send_loop(socket: WebSocket[Any, Any, Any], session: Session, venue: 
             except TimeoutError:
                 session.push(encoder.encode({"type": "heartbeat", "ts": time.time_ns()}))
         if session.closed_reason is not None:
-            await socket.send_data(_error("SLOW_CONSUMER", session.closed_reason))
+            log.warning("websocket client of account %s cut off: %s", session.account, session.closed_reason)
+            if not await _send_within(socket, _error("SLOW_CONSUMER", session.closed_reason)):
+                return False
             await _close(socket, CLOSE_TRY_AGAIN, "slow consumer")
-            return
+            return True
         while session.queue:
-            await socket.send_data(session.queue.popleft())
+            if not await _send_within(socket, session.queue.popleft()):
+                log.warning("websocket client of account %s cut off: it stopped reading", session.account)
+                return False
             if session.closed_reason is not None:
                 break
+
+
+async def _send_within(socket: WebSocket[Any, Any, Any], message: bytes) -> bool:
+    """Send ``message``; return False if the client has not taken it within ``SEND_TIMEOUT_SECONDS``.
+
+    The send is left behind, not cancelled: the server's send cannot be interrupted, and waiting for it to
+    notice a cancellation would keep the session alive as long as the client keeps not reading.
+    """
+    sending = asyncio.ensure_future(socket.send_data(message))
+    done, _ = await asyncio.wait((sending,), timeout=SEND_TIMEOUT_SECONDS)
+    if done:
+        sending.result()
+        return True
+    sending.add_done_callback(_ignore_outcome)
+    return False
+
+
+def _ignore_outcome(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 async def _close(socket: WebSocket[Any, Any, Any], code: int, reason: str) -> None:

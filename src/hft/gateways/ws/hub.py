@@ -18,7 +18,15 @@ from hft.domain.events import BookLevelChanged
 from hft.domain.exchange import queries as exchange_queries
 from hft.domain.matching import queries
 from hft.domain.orders import BUY
-from hft.gateways.rest.convert import execution_response, order_response, position_response, trade_response
+from hft.gateways.rest.convert import (
+    execution_response,
+    levels_text,
+    order_response,
+    position_response,
+    price_text,
+    quantity_text,
+    trade_response,
+)
 from hft.gateways.rest.market import ticker
 from hft.service.venue import Update, Venue
 
@@ -91,14 +99,13 @@ class Hub:
         instrument = self.venue.by_symbol[symbol]
         depth = queries.depth(self.venue.core.exchange.engine, symbol, SNAPSHOT_DEPTH)
         assert depth is not None
-        price, size = instrument.ticks_to_price, instrument.lots_to_quantity
         return encoder.encode(
             {
                 "channel": f"book.{symbol}",
                 "type": "snapshot",
                 "sequence": self.venue.market.symbols[symbol].book_sequence,
-                "bids": [[str(price(level.price)), str(size(level.quantity))] for level in depth.bids],
-                "asks": [[str(price(level.price)), str(size(level.quantity))] for level in depth.asks],
+                "bids": levels_text(instrument, depth.bids),
+                "asks": levels_text(instrument, depth.asks),
             }
         )
 
@@ -119,7 +126,7 @@ class Hub:
         for symbol, changes in update.book_changes.items():
             sessions = wanted.get(f"book.{symbol}")
             if sessions:
-                self._send(sessions, self._book_update(symbol, changes))
+                self._send(sessions, self._book_update(symbol, changes, update.previous_book_sequences[symbol]))
         trades_by_symbol: dict[str, list[Any]] = {}
         for trade in update.trades:
             trades_by_symbol.setdefault(trade.symbol, []).append(trade)
@@ -135,7 +142,7 @@ class Hub:
             if sessions and message is not None:
                 self._send(sessions, message)
 
-    def _book_update(self, symbol: str, changes: list[BookLevelChanged]) -> bytes:
+    def _book_update(self, symbol: str, changes: list[BookLevelChanged], previous: int) -> bytes:
         instrument = self.venue.by_symbol[symbol]
         latest: dict[tuple[int, int], int] = {}
         for change in changes:
@@ -143,13 +150,14 @@ class Hub:
         bids: list[list[str]] = []
         asks: list[list[str]] = []
         for (side, price), quantity in latest.items():
-            level = [str(instrument.ticks_to_price(price)), str(instrument.lots_to_quantity(quantity))]
+            level = [price_text(instrument, price), quantity_text(instrument, quantity)]
             (bids if side == BUY else asks).append(level)
         return encoder.encode(
             {
                 "channel": f"book.{symbol}",
                 "type": "update",
                 "sequence": self.venue.market.symbols[symbol].book_sequence,
+                "previous_sequence": previous,
                 "bids": bids,
                 "asks": asks,
             }
