@@ -103,10 +103,11 @@ def decode_body(body: bytes, content_type: str | None, kind: type[T]) -> T:
 
 def _refuse_digit_separators(written: dict[str, Any], decoded: Any) -> None:
     """Refuse ``"1_000"`` as an amount: Python's Decimal reads it as 1000, which no client means to send."""
-    for field in msgspec.structs.fields(decoded):
-        value = written.get(field.encode_name)
-        if isinstance(value, str) and "_" in value and isinstance(getattr(decoded, field.name), Decimal):
-            raise InputError("INVALID_NUMBER", f"{field.name}: write numbers without digit separators")
+    for name in decoded.__struct_fields__:  # (msgspec.structs.fields evaluates every annotation on each call)
+        value = written.get(name)
+        if isinstance(value, str) and "_" in value and isinstance(getattr(decoded, name), Decimal):
+            raise InputError("INVALID_NUMBER", f"{name}: write numbers without digit separators")
+
 
 
 def _decode_message(error: Exception) -> str:
