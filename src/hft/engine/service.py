@@ -1,10 +1,16 @@
 """The asyncio shell around the durable core: one writer task, group commit, acknowledgements.
 
 Callers on the event loop ``await execute(command)``. Commands queue up
-while the previous batch is being fsynced, and the writer takes all of them
-as the next batch: many commands share one write and one fsync. A command's
-``Ack`` is released only after its batch is durable and applied; listeners
-(the publish stage) see every batch's acks in sequence order.
+while the writer is busy with a batch, and it takes all of them as the next
+batch: many commands share one write and one fsync. A command's ``Ack`` is
+released only after its batch is durable and applied; listeners (the
+publish stage) see every batch's acks in sequence order.
+
+The fsync runs on the event loop's own thread. ``os.fdatasync`` releases
+the GIL, so the HTTP server's threads keep queueing requests meanwhile, and
+no thread has to hand the result back: measured on a busy 2-core machine, a
+hand-off to an fsync thread waited milliseconds for the GIL, several times
+the fsync itself (docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
@@ -12,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -44,22 +49,6 @@ class _Request:
         self.future = future
 
 
-class _Batch:
-    """Commands written to the journal together, waiting for their fsync."""
-
-    __slots__ = ("first_sequence", "requests", "stamps", "started_ns", "synced")
-
-    def __init__(self, requests: list[_Request], first_sequence: int, stamps: list[int], started_ns: int) -> None:
-        self.requests = requests
-        self.first_sequence = first_sequence
-        self.stamps = stamps
-        self.started_ns = started_ns
-        self.synced: asyncio.Future[None]
-
-
-MAX_BATCHES_IN_FLIGHT = 2
-
-
 class CoreService:
     """Runs a ``DurableCore`` on the event loop with group commit; the only way commands reach it."""
 
@@ -71,7 +60,6 @@ class CoreService:
         self._stopping = False
         self._failure: BaseException | None = None
         self._task: asyncio.Task[None] | None = None
-        self._syncer = ThreadPoolExecutor(1, thread_name_prefix="hft-fsync")
         self._snapshot_writer = ThreadPoolExecutor(1, thread_name_prefix="hft-snapshot")
         self._snapshot_pending: asyncio.Future[Path] | None = None
         self.batches = 0
@@ -134,38 +122,24 @@ class CoreService:
             self.core.close()
         else:
             self.core.journal.close(sync=False)
-        self._syncer.shutdown()
         self._snapshot_writer.shutdown()
 
     async def _run(self) -> None:
-        # Up to two batches in flight: while batch k is being fsynced, batch k+1 is framed and written.
-        # Batches are applied strictly in order, each only after its own fsync.
-        in_flight: deque[_Batch] = deque()
+        requests: list[_Request] = []
         try:
             while True:
-                if self._queue and len(in_flight) < MAX_BATCHES_IN_FLIGHT:
-                    in_flight.append(self._write(self._take_batch()))
-                elif in_flight and in_flight[0].synced.done():
-                    self._finish(in_flight.popleft())
-                elif in_flight:
-                    await self._wait_for(in_flight[0].synced, room=len(in_flight) < MAX_BATCHES_IN_FLIGHT)
+                if self._queue:
+                    requests = self._take_batch()
+                    self._commit(requests)
+                    requests = []
+                    await asyncio.sleep(0)  # let handlers run, and queue the next batch, between batches
                 elif self._stopping:
                     return
                 else:
                     self._wakeup.clear()
                     await self._wakeup.wait()
         except BaseException as error:
-            self._fail(error, [request for batch in in_flight for request in batch.requests])
-
-    async def _wait_for(self, synced: asyncio.Future[None], room: bool) -> None:
-        """Wait until ``synced`` is done or, if another batch may be written (``room``), until commands arrive."""
-        if not room:
-            await asyncio.wait((synced,))
-            return
-        self._wakeup.clear()
-        arrival = asyncio.ensure_future(self._wakeup.wait())
-        await asyncio.wait((synced, arrival), return_when=asyncio.FIRST_COMPLETED)
-        arrival.cancel()
+            self._fail(error, requests)
 
     def _take_batch(self) -> list[_Request]:
         limit = self.core.settings.max_batch
@@ -179,32 +153,22 @@ class CoreService:
         del queue[:count]
         return requests
 
-    def _write(self, requests: list[_Request]) -> _Batch:
+    def _commit(self, requests: list[_Request]) -> None:
+        """Write, fsync and apply one batch, then release its acks and tell the listeners."""
         core = self.core
-        payloads = [payload for request in requests for payload in request.payloads]
-        first_sequence = core.sequence + 1
         started_ns = time.perf_counter_ns()
-        try:
-            stamps = core.write(payloads)
-        except BaseException:
-            self._queue[:0] = requests  # so that the failure reaches their callers
-            raise
-        batch = _Batch(requests, first_sequence, stamps, started_ns)
-        batch.synced = asyncio.get_running_loop().run_in_executor(self._syncer, core.sync)
-        return batch
-
-    def _finish(self, batch: _Batch) -> None:
-        batch.synced.result()  # raises if the fsync failed
+        first_sequence = core.sequence + 1
+        stamps = core.write([payload for request in requests for payload in request.payloads])
+        core.sync()
         crashpoints.reach("after_sync")
-        core = self.core
-        commands = [command for request in batch.requests for command in request.commands]
+        commands = [command for request in requests for command in request.commands]
         durable_ns = time.perf_counter_ns()
-        acks = core.apply(commands, batch.stamps, batch.first_sequence)
+        acks = core.apply(commands, stamps, first_sequence)
         applied_ns = time.perf_counter_ns()
         crashpoints.reach("after_apply")
         self.batches += 1
         start = 0
-        for request in batch.requests:
+        for request in requests:
             end = start + len(request.commands)
             if not request.future.done():
                 request.future.set_result(acks[start:end])
@@ -214,12 +178,10 @@ class CoreService:
                 listener(acks)
             except Exception:
                 # A faulty subscriber must not stop trading; what it missed is in the journal.
-                log.exception("listener %r failed on sequences from %d", listener, batch.first_sequence)
+                log.exception("listener %r failed on sequences from %d", listener, first_sequence)
         if self.observer is not None:
             published_ns = time.perf_counter_ns()
-            self.observer(
-                len(commands), durable_ns - batch.started_ns, applied_ns - durable_ns, published_ns - applied_ns
-            )
+            self.observer(len(commands), durable_ns - started_ns, applied_ns - durable_ns, published_ns - applied_ns)
         if core.snapshot_due() and self._snapshot_pending is None:
             self._start_snapshot()
 
