@@ -15,6 +15,7 @@ from granian.log import LogLevels
 from granian.server.embed import Server
 
 from hft.config.settings import Settings, SettingsError, load_settings
+from hft.engine import memory
 from hft.gateways.rest.app import create_asgi_app
 from hft.service.venue import DataDirectoryInUseError, Venue
 
@@ -56,6 +57,9 @@ async def run_server(settings: Settings) -> None:
     """Start the venue, serve HTTP until SIGTERM or SIGINT, then drain, snapshot and close."""
     venue = Venue(settings)
     await venue.start()
+    # The read models are a large, long-lived heap: keep the collector from re-scanning it every few requests.
+    memory.collect_less_often()
+    memory.freeze_long_lived_state()
     server = Server(
         create_asgi_app(venue),
         address=settings.host,
