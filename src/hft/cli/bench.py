@@ -58,9 +58,7 @@ def bench_core(
     ] = 100_000,
     window: Annotated[
         int,
-        typer.Option(
-            min=1, max=1_000_000, help="Commands in flight (sent, not yet acked); two batches keep the pipeline full."
-        ),
+        typer.Option(min=1, max=1_000_000, help="Commands in flight (sent, not yet acked)."),
     ] = 8192,
     keep: Annotated[bool, typer.Option(help="Keep the journal and snapshots afterwards.")] = False,
 ) -> None:

@@ -109,7 +109,6 @@ def _refuse_digit_separators(written: dict[str, Any], decoded: Any) -> None:
             raise InputError("INVALID_NUMBER", f"{name}: write numbers without digit separators")
 
 
-
 def _decode_message(error: Exception) -> str:
     if isinstance(error, UnicodeDecodeError):
         return "the body is not valid UTF-8"
