@@ -7,20 +7,17 @@ skipped, except in CI (``CI`` set), where that is a failure: CI must not pass by
 from __future__ import annotations
 
 import asyncio
-import os
-import secrets
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
+from tests.integration.service.postgres import fresh_database
 from tests.integration.service.rest.clients import Trader, Venue, expect, wait_until
 
 from hft.testing.server import ServerProcess
 
-# The machine's server, trust authentication, and an existing database to connect to for CREATE DATABASE.
-ADMIN_URL = os.environ.get("HFT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SYNC_SECONDS = 30.0
 ORDER_COLUMNS = (
     "order_id",
@@ -53,14 +50,6 @@ EXECUTION_COLUMNS = (
 )
 
 
-async def _execute(url: str, statement: str) -> None:
-    connection = await asyncpg.connect(url, timeout=3)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
 async def _fetch(url: str, query: str) -> list[dict[str, Any]]:
     connection = await asyncpg.connect(url, timeout=3)
     try:
@@ -76,19 +65,8 @@ def _fetch_sync(url: str, query: str) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def database_url() -> Iterator[str]:
     """A fresh, empty database on the machine's PostgreSQL, dropped after the module."""
-    try:
-        asyncio.run(_execute(ADMIN_URL, "SELECT 1"))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-        reason = f"PostgreSQL is unreachable at {ADMIN_URL}: {error}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason} (CI is set, so PostgreSQL tests may not be skipped)")
-        pytest.skip(reason)
-    name = f"hft_rest_{secrets.token_hex(6)}"
-    asyncio.run(_execute(ADMIN_URL, f'CREATE DATABASE "{name}"'))
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        asyncio.run(_execute(ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_database("hft_rest") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
