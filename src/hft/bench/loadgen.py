@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import ctypes
 import json
 import math
@@ -30,7 +31,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, cast
 from urllib.parse import urlsplit
 
 # 2**SUB_BUCKET_BITS buckets per power of two: every recorded value is kept within 1/128 (< 0.8%).
@@ -56,7 +57,6 @@ TFD_TIMER_ABSTIME: Final = 1
 PR_SET_TIMERSLACK: Final = 29
 COUNTER_DIGITS: Final = 9
 Request = tuple[int, int]  # (index, scheduled ns)
-Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
 
 
 class LatencyHistogram:
@@ -187,8 +187,72 @@ def parse_head(head: bytes) -> tuple[int, int, bool]:
     return status, int(lower[start + 17 : end]), keep_alive
 
 
+class _Connection(asyncio.Protocol):
+    """One keep-alive connection, one request at a time, parsed as bytes arrive (no stream layers)."""
+
+    def __init__(self, generator: LoadGenerator) -> None:
+        self.generator = generator
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.request: Request | None = None
+        self.sent = 0
+        self.lost: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
+
+    def send(self, request: Request) -> None:
+        """Write request ``request`` (index, scheduled ns); its answer comes to ``data_received``."""
+        assert self.transport is not None
+        index = request[0]
+        head, tail = self.generator.templates[index % TEMPLATES]
+        self.request = request
+        self.sent = time.monotonic_ns()
+        self.transport.write(b"%s%09d%s" % (head, index, tail))
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self.buffer
+        buffer += data
+        if self.request is None:
+            self._drop("protocol", ValueError("bytes the server was not asked for"))
+            return
+        end = buffer.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        try:
+            status, length, keep_alive = parse_head(bytes(buffer[: end + 4]))
+        except ValueError as error:
+            self._drop("protocol", error)
+            return
+        if len(buffer) < end + 4 + length:
+            return
+        body = bytes(buffer[end + 4 : end + 4 + length])
+        del buffer[: end + 4 + length]
+        request, self.request = self.request, None
+        self.generator._record(status, body, request[1], self.sent, time.monotonic_ns())
+        if keep_alive:
+            self.generator._idle(self)
+        else:
+            self._drop(None, None)
+
+    def connection_lost(self, error: Exception | None) -> None:
+        if self.request is not None:
+            self.generator._fail("connection", error or ConnectionResetError("closed by the server"))
+            self.request = None
+        if not self.lost.done():
+            self.lost.set_result(None)
+        self.generator._replace(self)
+
+    def _drop(self, kind: str | None, error: Exception | None) -> None:
+        if kind is not None and self.request is not None:
+            self.generator._fail(kind, error)
+            self.request = None
+        if self.transport is not None:
+            self.transport.close()
+
+
 class LoadGenerator:
-    """One open-loop run: a scheduler, a FIFO of due requests and a pool of connection workers."""
+    """One open-loop run: a scheduler, a FIFO of due requests and a pool of keep-alive connections."""
 
     def __init__(self, config: LoadConfig) -> None:
         self.config = config
@@ -201,30 +265,40 @@ class LoadGenerator:
         self.errors: dict[str, int] = {}
         self.reject_reasons: dict[str, int] = {}
         self.error_samples: dict[str, str] = {}
-        self.pending: deque[Request | None] = deque()
-        self.idle: deque[asyncio.Future[Request | None]] = deque()
+        self.pending: deque[Request] = deque()
+        self.idle: deque[_Connection] = deque()
+        self.connections: set[_Connection] = set()
+        self.connecting = 0
         self.completed = 0
         self.finished = 0
         self.started_ns = 0
         self.last_done_ns = 0
+        self.all_done: asyncio.Future[None] | None = None
+        self.closing = False
 
     async def run(self) -> dict[str, Any]:
         """Open the pool, offer every request on schedule, drain, and return the result."""
-        connections = [await self._connect_quietly() for _ in range(self.config.connections)]
+        self.all_done = asyncio.get_running_loop().create_future()
+        for _ in range(self.config.connections):
+            connection = await self._connect_quietly()
+            if connection is not None:
+                self.idle.append(connection)
         cpu_before = _cpu_seconds()
         self.started_ns = time.monotonic_ns() + 1_000_000
-        workers = [asyncio.create_task(self._work(connection)) for connection in connections]
         sleeper = Sleeper()
         try:
             await self._schedule(sleeper)
         finally:
             sleeper.close()
         deadline = self.started_ns / 1e9 + self.config.seconds + self.config.drain_seconds
-        _, late = await asyncio.wait(workers, timeout=max(0.0, deadline - time.monotonic_ns() / 1e9))
-        for worker in late:
-            worker.cancel()
-        await asyncio.gather(*late, return_exceptions=True)
+        if self.finished < self.config.total:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.all_done), max(0.0, deadline - time.monotonic()))
         wall = (time.monotonic_ns() - self.started_ns) / 1e9
+        self.closing = True
+        for connection in list(self.connections):
+            if connection.transport is not None:
+                connection.transport.close()
         return self.result(_cpu_seconds() - cpu_before, wall)
 
     async def _schedule(self, sleeper: Sleeper) -> None:
@@ -243,69 +317,57 @@ class LoadGenerator:
                 scheduled = started + int(index * interval)
             else:
                 await sleeper.until(scheduled)
-        for _ in range(self.config.connections):
-            self._dispatch(None)
 
-    def _dispatch(self, request: Request | None) -> None:
-        while self.idle:
-            waiter = self.idle.popleft()
-            if not waiter.done():
-                waiter.set_result(request)
-                return
+    def _dispatch(self, request: Request) -> None:
+        if self.idle:
+            self.idle.popleft().send(request)
+            return
         self.pending.append(request)
+        if not self.connections and not self.connecting:
+            self._reconnect()
 
-    async def _next(self) -> Request | None:
+    def _idle(self, connection: _Connection) -> None:
         if self.pending:
-            return self.pending.popleft()
-        waiter: asyncio.Future[Request | None] = asyncio.get_running_loop().create_future()
-        self.idle.append(waiter)
-        return await waiter
+            connection.send(self.pending.popleft())
+        else:
+            self.idle.append(connection)
 
-    async def _work(self, connection: Connection | None) -> None:
-        try:
-            while (request := await self._next()) is not None:
-                connection = await self._exchange(connection, *request)
-        finally:
-            if connection is not None:
-                connection[1].close()
+    def _replace(self, connection: _Connection) -> None:
+        """A connection closed: forget it and open another in its place while requests still come."""
+        self.connections.discard(connection)
+        with contextlib.suppress(ValueError):
+            self.idle.remove(connection)
+        if self.finished < self.config.total and not self.closing:
+            self._reconnect()
 
-    async def _exchange(self, connection: Connection | None, index: int, scheduled: int) -> Connection | None:
-        """Send request ``index`` and read its response; return the connection to reuse (None: reconnect)."""
-        if connection is None:
+    def _reconnect(self) -> None:
+        self.connecting += 1
+
+        async def connect() -> None:
             connection = await self._connect_quietly()
-            if connection is None:
+            self.connecting -= 1
+            if connection is not None:
+                self._idle(connection)
+            elif self.pending:
+                self.pending.popleft()
                 self._fail("connect")
-                return None
-        reader, writer = connection
-        head, tail = self.templates[index % TEMPLATES]
-        sent = time.monotonic_ns()
-        try:
-            writer.write(b"%s%09d%s" % (head, index, tail))
-            status, length, keep_alive = parse_head(await reader.readuntil(b"\r\n\r\n"))
-            body = await reader.readexactly(length)
-        except (OSError, asyncio.IncompleteReadError) as error:
-            writer.close()
-            self._fail("connection", error)
-            return None
-        except (ValueError, asyncio.LimitOverrunError) as error:
-            writer.close()
-            self._fail("protocol", error)
-            return None
-        self._record(status, body, scheduled, sent, time.monotonic_ns())
-        if keep_alive:
-            return connection
-        writer.close()
-        return None
+                if self.pending:
+                    self._reconnect()
 
-    async def _connect_quietly(self) -> Connection | None:
+        asyncio.get_running_loop().create_task(connect())
+
+    async def _connect_quietly(self) -> _Connection | None:
+        loop = asyncio.get_running_loop()
         try:
-            return await asyncio.open_connection(*self.config.address)
+            _, connection = await loop.create_connection(lambda: _Connection(self), *self.config.address)
         except OSError as error:
             self.error_samples.setdefault("connect", repr(error))
             return None
+        self.connections.add(connection)
+        return connection
 
     def _record(self, status: int, body: bytes, scheduled: int, sent: int, done: int) -> None:
-        self.finished += 1
+        self._finish_one()
         self.statuses[status] = self.statuses.get(status, 0) + 1
         if status != 201:
             self.errors[f"http_{status}"] = self.errors.get(f"http_{status}", 0) + 1
@@ -318,8 +380,13 @@ class LoadGenerator:
             reason = _reject_reason(body)
             self.reject_reasons[reason] = self.reject_reasons.get(reason, 0) + 1
 
-    def _fail(self, kind: str, error: BaseException | None = None) -> None:
+    def _finish_one(self) -> None:
         self.finished += 1
+        if self.finished >= self.config.total and self.all_done is not None and not self.all_done.done():
+            self.all_done.set_result(None)
+
+    def _fail(self, kind: str, error: BaseException | None = None) -> None:
+        self._finish_one()
         self.errors[kind] = self.errors.get(kind, 0) + 1
         if error is not None:
             self.error_samples.setdefault(kind, repr(error))
