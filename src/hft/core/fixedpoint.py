@@ -92,6 +92,34 @@ def to_units(
     return int(units)
 
 
+class UnitText:
+    """Whole numbers of one unit (a tick, a lot) as plain decimal text, in integer arithmetic.
+
+    ``text(count)`` has the digits of ``from_units(count, unit)`` with exactly
+    the unit's decimal places and never an exponent: the hot-path formatter of
+    gateways and projections.
+    """
+
+    def __init__(self, unit: Decimal) -> None:
+        exponent = unit.normalize().as_tuple().exponent
+        if not isinstance(exponent, int) or unit <= 0:
+            raise ValueError(f"a unit is a positive finite decimal, not {unit}")
+        self.places: Final = max(-exponent, 0)
+        self.multiplier: Final = int(unit.scaleb(self.places))
+
+    def text(self, count: int) -> str:
+        """Return ``count`` units as text (``-1.50`` for -150 ticks of 0.01)."""
+        return decimal_text(count * self.multiplier, self.places)
+
+
+def decimal_text(scaled: int, places: int) -> str:
+    """Return ``scaled`` x 10**-``places`` in plain notation with exactly ``places`` decimals."""
+    if not places:
+        return str(scaled)
+    whole, fraction = divmod(abs(scaled), 10**places)
+    return f"{'-' if scaled < 0 else ''}{whole}.{fraction:0{places}d}"
+
+
 def from_units(units: int, unit: Decimal) -> Decimal:
     """Turn an integer count of ``unit`` back into an exact, normalised Decimal."""
     exponent = unit.normalize().as_tuple().exponent

@@ -50,7 +50,7 @@ class Database:
     def enqueue(self, changes: Changes) -> None:
         """Queue the rows of one batch of changes (never blocks)."""
         if changes.orders or changes.executions or changes.positions or changes.accounts:
-            self.writer.enqueue(rows_from_changes(changes, changes.accounts, self.instruments))
+            self.writer.enqueue(rows_from_changes(changes, self.instruments))
 
     def catch_up_if_needed(self, history: TradingHistory, exchange: Exchange, ts: int) -> None:
         """After an outage long enough to overflow the queue, rebuild the rows it dropped, once writes succeed.
@@ -98,7 +98,7 @@ class Database:
                 )
         changes.last_sequence = sequence
         log.warning("database caught up by rebuilding rows after sequence %d", since)
-        writer.reset_after_catch_up(rows_from_changes(changes, changes.accounts, self.instruments))
+        writer.reset_after_catch_up(rows_from_changes(changes, self.instruments))
 
     def start(self) -> None:
         """Start writing queued rows in the background, as soon as the database can be reached."""

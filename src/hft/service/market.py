@@ -30,6 +30,20 @@ class Trade(msgspec.Struct, frozen=True, gc=False):
     ts: int
 
 
+class MarketChanges:
+    """What one batch did to the market: its trades, its L2 changes per symbol, and per such symbol the
+    ``book_sequence`` those changes apply to."""
+
+    __slots__ = ("book_changes", "previous_book_sequences", "trades")
+
+    def __init__(
+        self, trades: list[Trade], book_changes: dict[str, list[BookLevelChanged]], previous: dict[str, int]
+    ) -> None:
+        self.trades = trades
+        self.book_changes = book_changes
+        self.previous_book_sequences = previous
+
+
 class SymbolStatistics:
     """Figures since the venue started: first, high, low and last price, volume (lots) and trade count."""
 
@@ -54,11 +68,8 @@ class MarketData:
             instrument.symbol: SymbolStatistics() for instrument in instruments
         }
 
-    def apply(self, acks: list[Ack]) -> tuple[list[Trade], dict[str, list[BookLevelChanged]]]:
-        """Fold a batch of acks in; return its trades and its book changes per symbol.
-
-        Read ``book_sequence`` of a symbol before calling to know what its changes in this batch follow.
-        """
+    def apply(self, acks: list[Ack]) -> MarketChanges:
+        """Fold a batch of acks in; return its trades, its book changes per symbol and what they follow."""
         trades: list[Trade] = []
         book_changes: dict[str, list[BookLevelChanged]] = {}
         for ack in acks:
@@ -67,9 +78,12 @@ class MarketData:
                     book_changes.setdefault(event.symbol, []).append(event)
                 elif isinstance(event, TradeExecuted):
                     trades.append(self._on_trade(event))
+        previous: dict[str, int] = {}
         for symbol, changes in book_changes.items():
-            self.symbols[symbol].book_sequence = changes[-1].sequence
-        return trades, book_changes
+            statistics = self.symbols[symbol]
+            previous[symbol] = statistics.book_sequence
+            statistics.book_sequence = changes[-1].sequence
+        return MarketChanges(trades, book_changes, previous)
 
     def _on_trade(self, event: TradeExecuted) -> Trade:
         trade = Trade(event.trade_id, event.symbol, event.price, event.quantity, event.aggressor_side, event.ts)

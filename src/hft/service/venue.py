@@ -19,7 +19,7 @@ from typing import Final
 from hft.config.settings import Settings
 from hft.core import rejects
 from hft.domain.commands import Command
-from hft.domain.events import BookLevelChanged, Event, OrderRejected
+from hft.domain.events import Event, OrderRejected
 from hft.domain.exchange.commands import CreateAccount, SetApiKey
 from hft.domain.exchange.events import CommandRejected, PositionChanged
 from hft.domain.exchange.money import CASH_SCALE
@@ -32,7 +32,7 @@ from hft.observability.metrics import Metrics
 from hft.service.auth import RateLimiter, SignatureChecker, key_digest, new_api_key
 from hft.service.database import Database
 from hft.service.history import Changes, TradingHistory
-from hft.service.market import MarketData, Trade
+from hft.service.market import MarketChanges, MarketData
 
 log = logging.getLogger("hft.venue")
 
@@ -58,22 +58,12 @@ class CommandRefusedError(Exception):
 class Update:
     """What one durable batch changed, handed to every subscriber on the event loop."""
 
-    __slots__ = ("acks", "book_changes", "changes", "previous_book_sequences", "trades")
+    __slots__ = ("acks", "changes", "market")
 
-    def __init__(
-        self,
-        acks: list[Ack],
-        changes: Changes,
-        trades: list[Trade],
-        book_changes: dict[str, list[BookLevelChanged]],
-        previous_book_sequences: dict[str, int],
-    ) -> None:
+    def __init__(self, acks: list[Ack], changes: Changes, market: MarketChanges) -> None:
         self.acks = acks
         self.changes = changes
-        self.trades = trades
-        self.book_changes = book_changes
-        # Per symbol whose book changed: the sequence of its previous book change (what the update follows).
-        self.previous_book_sequences = previous_book_sequences
+        self.market = market
 
 
 Subscriber = Callable[[Update], None]
@@ -114,7 +104,7 @@ class Venue:
         started = time.perf_counter()
 
         def rebuild(acks: list[Ack]) -> None:
-            changes = self._fold(acks)[0]
+            changes = self._fold(acks).changes
             if changes.last_sequence > database_sequence:
                 self.database.enqueue(changes)
 
@@ -224,20 +214,17 @@ class Venue:
 
     # -- what happens after every durable batch ------------------------------------
 
-    def _fold(self, acks: list[Ack]) -> tuple[Changes, list[Trade], dict[str, list[BookLevelChanged]]]:
+    def _fold(self, acks: list[Ack]) -> Update:
         changes = self.history.apply(acks)
-        trades, book_changes = self.market.apply(acks)
+        market = self.market.apply(acks)
         for position in changes.positions.values():
             self._count_position(position)
-        return changes, trades, book_changes
+        return Update(acks, changes, market)
 
     def _on_acks(self, acks: list[Ack]) -> None:
-        before = {symbol: statistics.book_sequence for symbol, statistics in self.market.symbols.items()}
-        changes, trades, book_changes = self._fold(acks)
-        self.database.enqueue(changes)
+        update = self._fold(acks)
+        self.database.enqueue(update.changes)
         self.database.catch_up_if_needed(self.history, self.core.exchange, acks[-1].ts)
-        previous = {symbol: before[symbol] for symbol in book_changes}
-        update = Update(acks, changes, trades, book_changes, previous)
         for subscriber in self._subscribers:
             try:
                 subscriber(update)
@@ -245,7 +232,7 @@ class Venue:
                 log.exception("subscriber %r failed", subscriber)
                 self.metrics.execution_errors.labels("publish").inc()
         metrics = self.metrics
-        metrics.trades.inc(len(trades))
+        metrics.trades.inc(len(update.market.trades))
         metrics.active_positions.set(len(self._nonzero_positions))
         metrics.journal_sequence.set(acks[-1].sequence)
 

@@ -33,7 +33,8 @@ def test_batch_without_book_changes_reports_nothing_and_keeps_the_sequence() -> 
     tape = Tape()
     market = _market(tape)
 
-    trades, book_changes = market.apply(tape.acks(CancelOrder(42, ALICE)))
+    applied = market.apply(tape.acks(CancelOrder(42, ALICE)))
+    trades, book_changes = applied.trades, applied.book_changes
 
     assert (trades, book_changes) == ([], {})
     assert market.symbols["AAPL"].book_sequence == 0
@@ -44,11 +45,11 @@ def test_book_sequence_is_the_event_sequence_of_the_symbols_latest_book_change()
     tape.accounts(ALICE)
     market = _market(tape)
 
-    _, first = market.apply(
+    first = market.apply(
         tape.acks(SubmitOrder(0, ALICE, "AAPL", BUY, 1, 9_000), SubmitOrder(0, ALICE, "AAPL", BUY, 2, 9_001))
-    )
-    _, second = market.apply(tape.acks(SubmitOrder(0, ALICE, "MSFT", SELL, 1, 5_000)))
-    _, third = market.apply(tape.acks(SubmitOrder(0, ALICE, "AAPL", BUY, 1, 9_000)))
+    ).book_changes
+    second = market.apply(tape.acks(SubmitOrder(0, ALICE, "MSFT", SELL, 1, 5_000))).book_changes
+    third = market.apply(tape.acks(SubmitOrder(0, ALICE, "AAPL", BUY, 1, 9_000))).book_changes
 
     assert [(c.side, c.price, c.quantity) for c in first["AAPL"]] == [(BUY, 9_000, 1), (BUY, 9_001, 2)]
     assert list(second) == ["MSFT"]
@@ -68,10 +69,11 @@ def test_trades_become_prints_with_the_aggressor_side_and_statistics() -> None:
         tape.acks(SubmitOrder(0, ALICE, "AAPL", SELL, 5, 10_010), SubmitOrder(0, ALICE, "AAPL", SELL, 5, 10_020))
     )
 
-    trades, book_changes = market.apply(tape.acks(SubmitOrder(0, BOB, "AAPL", BUY, 7, 10_020)))
-    later, _ = market.apply(
+    applied = market.apply(tape.acks(SubmitOrder(0, BOB, "AAPL", BUY, 7, 10_020)))
+    trades, book_changes = applied.trades, applied.book_changes
+    later = market.apply(
         tape.acks(SubmitOrder(0, BOB, "AAPL", BUY, 4, 9_990), SubmitOrder(0, ALICE, "AAPL", SELL, 1, 9_990))
-    )
+    ).trades
 
     assert [(t.trade_id, t.price, t.quantity, t.aggressor_side) for t in trades] == [
         (1, 10_010, 5, BUY),

@@ -5,9 +5,9 @@
 ``rows_from_changes`` turns what ``TradingHistory.apply`` changed into rows.
 """
 
-from hft.adapters.sql.rows import RowBatch, account_changes, rows_from_changes
+from hft.adapters.sql.rows import RowBatch, rows_from_changes
 from hft.adapters.sql.schema import migrate
 from hft.adapters.sql.store import SqlStore
 from hft.adapters.sql.writer import Lag, ProjectionWriter
 
-__all__ = ["Lag", "ProjectionWriter", "RowBatch", "SqlStore", "account_changes", "migrate", "rows_from_changes"]
+__all__ = ["Lag", "ProjectionWriter", "RowBatch", "SqlStore", "migrate", "rows_from_changes"]

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
+from hft.core.fixedpoint import UnitText, decimal_text
 from hft.domain.exchange.accounts import ACCOUNT_STATE_NAMES
 from hft.domain.exchange.events import AccountChanged, PositionChanged
 from hft.domain.instruments import Instrument
@@ -32,7 +33,6 @@ from hft.domain.orders import ORDER_TYPE_NAMES, SIDE_NAMES, TIME_IN_FORCE_NAMES
 
 if TYPE_CHECKING:
     # Types only: the venue's service layer imports this adapter, so importing it back at run time would be a cycle.
-    from hft.engine.core import Ack
     from hft.service.history import Changes, Execution, OrderState
 
 Row = tuple[Any, ...]
@@ -163,22 +163,7 @@ def _newest_positions(runs: list[list[Row]]) -> list[Row]:
     return list(newest.values())
 
 
-def account_changes(acks: Iterable[Ack]) -> list[AccountChanged]:
-    """Return the ``AccountChanged`` events of ``acks``, in order (what ``rows_from_changes`` wants besides changes)."""
-    return [event for ack in acks for event in ack.events if isinstance(event, AccountChanged)]
-
-
 # -- amounts as text ---------------------------------------------------
-
-
-def decimal_text(scaled: int, places: int) -> str:
-    """Return ``scaled`` x 10**-``places`` in plain notation with exactly ``places`` decimals (``-1.50``)."""
-    if not places:
-        return str(scaled)
-    if scaled < 0:
-        return "-" + decimal_text(-scaled, places)
-    whole, fraction = divmod(scaled, 10**places)
-    return f"{whole}.{fraction:0{places}d}"
 
 
 class _Units(dict[int, str]):
@@ -188,17 +173,16 @@ class _Units(dict[int, str]):
     the unit's decimal places, after normalising it.
     """
 
-    __slots__ = ("multiplier", "places")
+    __slots__ = ("multiplier", "places", "unit")
 
     def __init__(self, unit: Decimal) -> None:
         super().__init__()
-        exponent = unit.normalize().as_tuple().exponent
-        assert isinstance(exponent, int)  # a finite size: the instrument checked it is positive
-        self.places: Final = max(-exponent, 0)
-        self.multiplier: Final = int(unit.scaleb(self.places))
+        self.unit: Final = UnitText(unit)
+        self.places: Final = self.unit.places
+        self.multiplier: Final = self.unit.multiplier
 
     def __missing__(self, count: int) -> str:
-        text = decimal_text(count * self.multiplier, self.places)
+        text = self.unit.text(count)
         if len(self) < _MEMO_SIZE:
             self[count] = text
         return text
@@ -284,12 +268,8 @@ def _formats_by_symbol(instruments: Mapping[str, Instrument] | Iterable[Instrume
 # -- rows --------------------------------------------------------------------------
 
 
-def rows_from_changes(
-    changes: Changes,
-    account_events: Iterable[AccountChanged],
-    instruments: Mapping[str, Instrument] | Iterable[Instrument],
-) -> RowBatch:
-    """Copy what one ``TradingHistory.apply`` changed, plus its ``AccountChanged`` events, into rows. O(rows).
+def rows_from_changes(changes: Changes, instruments: Mapping[str, Instrument] | Iterable[Instrument]) -> RowBatch:
+    """Copy what one ``TradingHistory.apply`` changed (accounts included) into rows. O(rows).
 
     ``instruments`` (by symbol, or a list) give the tick and lot sizes; an order
     rejected for an unknown symbol has NULL prices and its raw lot count as quantity.
@@ -297,7 +277,7 @@ def rows_from_changes(
     formats = _formats_by_symbol(instruments)
     accounts: dict[int, Row] = {}
     last_sequence = changes.last_sequence
-    for event in account_events:
+    for event in changes.accounts:
         accounts[event.account] = _account_row(event)
         last_sequence = max(last_sequence, event.sequence)
     positions = changes.positions.values()

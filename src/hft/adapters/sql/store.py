@@ -23,14 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from hft.adapters.sql import tables
 from hft.adapters.sql.bulk import PostgresWriter, SqliteWriter, postgres_connector
-from hft.adapters.sql.rows import RowBatch, rows_from_changes
+from hft.adapters.sql.rows import RowBatch
 from hft.adapters.sql.schema import upgrade
 from hft.adapters.sql.urls import async_url, make_sqlite_directory
-from hft.domain.exchange.events import AccountChanged
 from hft.domain.instruments import Instrument
 
 if TYPE_CHECKING:
-    from hft.service.history import Changes  # a type only: the service layer imports this adapter
+    pass  # a type only: the service layer imports this adapter
 
 # Seconds to wait for a PostgreSQL connection: an unreachable server must fail a write, not hang the writer.
 CONNECT_TIMEOUT: Final = 5.0
@@ -61,10 +60,6 @@ class SqlStore:
         if self._engine is None:
             raise RuntimeError("the SQL store is not started")
         return self._engine
-
-    def rows(self, changes: Changes, account_events: Iterable[AccountChanged]) -> RowBatch:
-        """Copy ``changes`` and ``account_events`` into rows, with this store's instruments. O(rows)."""
-        return rows_from_changes(changes, account_events, self.instruments)
 
     async def start(self) -> None:
         """Connect and bring the tables up to date (``alembic upgrade head``). Raises if the database is unreachable."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Final, TypeVar, cast
@@ -16,7 +15,7 @@ from typing import Any, Final, TypeVar, cast
 import msgspec
 
 from hft.core import rejects
-from hft.core.fixedpoint import Rejection, to_units
+from hft.core.fixedpoint import Rejection, UnitText, to_units
 from hft.domain.commands import AmendOrder, SubmitOrder
 from hft.domain.exchange.money import CASH_SCALE, MAX_CASH_UNITS, QUANTITY_SCALE, cash_to_decimal
 from hft.domain.exchange.queries import AccountView, PositionView
@@ -227,36 +226,14 @@ def _text(value: Decimal) -> str:
     return format(value, "f")  # never exponent notation
 
 
-@dataclass(frozen=True)
-class _Decimals:
-    """Integer units as decimal text, ``str(from_units(units, unit))`` in integer arithmetic (the hot path)."""
-
-    multiplier: int
-    places: int
-
-    @classmethod
-    def of(cls, unit: Decimal) -> _Decimals:
-        exponent = unit.normalize().as_tuple().exponent
-        assert isinstance(exponent, int)  # a tick or lot size is finite and positive
-        places = max(-exponent, 0)
-        return cls(int(unit.scaleb(places)), places)
-
-    def text(self, units: int) -> str:
-        scaled = units * self.multiplier
-        if not self.places:
-            return str(scaled)
-        whole, fraction = divmod(abs(scaled), 10**self.places)
-        return f"{'-' if scaled < 0 else ''}{whole}.{fraction:0{self.places}d}"
+_FORMATS: dict[tuple[Decimal, Decimal], tuple[UnitText, UnitText]] = {}
 
 
-_FORMATS: dict[tuple[Decimal, Decimal], tuple[_Decimals, _Decimals]] = {}
-
-
-def _formats(instrument: Instrument) -> tuple[_Decimals, _Decimals]:
+def _formats(instrument: Instrument) -> tuple[UnitText, UnitText]:
     grid = (instrument.tick_size, instrument.lot_size)
     found = _FORMATS.get(grid)
     if found is None:
-        found = _FORMATS[grid] = (_Decimals.of(instrument.tick_size), _Decimals.of(instrument.lot_size))
+        found = _FORMATS[grid] = (UnitText(instrument.tick_size), UnitText(instrument.lot_size))
     return found
 
 

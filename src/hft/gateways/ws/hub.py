@@ -123,12 +123,12 @@ class Hub:
         self._private(update, wanted)
 
     def _market(self, update: Update, wanted: dict[str, list[Session]]) -> None:
-        for symbol, changes in update.book_changes.items():
+        for symbol, changes in update.market.book_changes.items():
             sessions = wanted.get(f"book.{symbol}")
             if sessions:
-                self._send(sessions, self._book_update(symbol, changes, update.previous_book_sequences[symbol]))
+                self._send(sessions, self._book_update(symbol, changes, update.market.previous_book_sequences[symbol]))
         trades_by_symbol: dict[str, list[Any]] = {}
-        for trade in update.trades:
+        for trade in update.market.trades:
             trades_by_symbol.setdefault(trade.symbol, []).append(trade)
         for symbol, trades in trades_by_symbol.items():
             sessions = wanted.get(f"trades.{symbol}")
@@ -136,7 +136,7 @@ class Hub:
                 instrument = self.venue.by_symbol[symbol]
                 data = [trade_response(trade, instrument) for trade in trades]
                 self._send(sessions, encoder.encode({"channel": f"trades.{symbol}", "type": "trades", "data": data}))
-        for symbol in set(update.book_changes) | set(trades_by_symbol):
+        for symbol in set(update.market.book_changes) | set(trades_by_symbol):
             sessions = wanted.get(f"ticker.{symbol}")
             message = self.snapshot(f"ticker.{symbol}") if sessions else None
             if sessions and message is not None:

@@ -35,7 +35,7 @@ import uvloop
 from sqlalchemy.ext.asyncio import create_async_engine
 from tests.integration.adapters.sql.trading import AAPL, ALICE, BOB, BTC, CAROL, Venue
 
-from hft.adapters.sql.rows import RowBatch, account_changes, rows_from_changes
+from hft.adapters.sql.rows import RowBatch, rows_from_changes
 from hft.adapters.sql.store import SqlStore
 from hft.adapters.sql.urls import async_url
 from hft.domain.commands import CancelOrder
@@ -49,7 +49,7 @@ ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 class Flow:
     """What every ack batch changed, ready for ``rows_from_changes``."""
 
-    changes: list[tuple[Any, Any]]
+    changes: list[Any]
     instruments: dict[str, Any]
 
 
@@ -64,11 +64,11 @@ def trading_flow(orders: int, commands_per_batch: int = 6) -> Flow:
     venue = BusyVenue()
     for account in (ALICE, BOB, CAROL):
         venue.open_account(account, maker_fee_bps=1, taker_fee_bps=2)
-    kept: list[tuple[Any, Any]] = []
+    kept: list[Any] = []
 
     def take() -> None:
         acks, venue.acks = venue.acks, []
-        kept.append((venue.history.apply(acks), account_changes(acks)))
+        kept.append(venue.history.apply(acks))
 
     take()
     for step in range(1, orders + 1):
@@ -90,7 +90,7 @@ def build_rows(flow: Flow) -> tuple[list[RowBatch], float]:
     """Return the row batches of ``flow`` and the event-loop CPU seconds building them took."""
     gc.collect(0)
     started = time.thread_time()
-    batches = [rows_from_changes(changes, events, flow.instruments) for changes, events in flow.changes]
+    batches = [rows_from_changes(changes, flow.instruments) for changes in flow.changes]
     return batches, time.thread_time() - started
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 
-from hft.adapters.sql.rows import RowBatch, account_changes, rows_from_changes
+from hft.adapters.sql.rows import RowBatch, rows_from_changes
 from hft.domain.commands import AmendOrder, CancelOrder, Command, SubmitOrder
 from hft.domain.events import Event, OrderAccepted, OrderRejected
 from hft.domain.exchange.accounts import REDUCING
@@ -61,7 +61,7 @@ class Venue:
         """Fold the acks since the last call into the history; return the rows they changed."""
         acks, self.acks = self.acks, []
         changes = self.history.apply(acks)
-        return rows_from_changes(changes, account_changes(acks), self.instruments)
+        return rows_from_changes(changes, self.instruments)
 
     def open_account(self, account: int, maker_fee_bps: int = 0, taker_fee_bps: int = 0) -> None:
         """Create a rich account."""
