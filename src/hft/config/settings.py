@@ -50,6 +50,16 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     ws_max_queue: Annotated[int, msgspec.Meta(ge=10, le=1_000_000)] = 10_000
     ws_heartbeat_seconds: Annotated[float, msgspec.Meta(gt=0, le=300)] = 15.0
     log_level: str = "info"
+    # Event streams (the in-process bus alone when both are unset): nats://host:4222 and host:9092[,host:9092].
+    nats_url: str | None = None
+    kafka_bootstrap: str | None = None
+    # Prepended to every stream and topic name, so deployments can share a broker ("" keeps orders, executions, ...).
+    stream_prefix: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{0,32}$")] = ""
+    kafka_partitions: Annotated[int, msgspec.Meta(ge=1, le=1024)] = 3
+    # The Redis cache (none when unset): redis://host:6379/0.
+    redis_url: str | None = None
+    # Key prefix in Redis, so deployments can share a server ("" keeps position:... and marketdata:...).
+    cache_prefix: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_:-]{0,32}$")] = ""
 
     def __post_init__(self) -> None:
         if self.log_level not in ("debug", "info", "warning", "error"):
@@ -58,11 +68,25 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
             raise SettingsError("admin_token must be at least 16 characters")
         if self.database_url is not None and not self.database_url.startswith(("sqlite", "postgresql")):
             raise SettingsError("database_url must be a sqlite:// or postgresql:// URL")
+        if self.nats_url is not None and not self.nats_url.startswith(("nats://", "tls://")):
+            raise SettingsError("nats_url must be a nats:// or tls:// URL")
+        if self.kafka_bootstrap is not None and not _is_host_port_list(self.kafka_bootstrap):
+            raise SettingsError("kafka_bootstrap must be host:port[,host:port...]")
+        if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError("redis_url must be a redis://, rediss:// or unix:// URL")
 
     @property
     def resolved_database_url(self) -> str:
         """The database URL in use: the configured one, else SQLite in the data directory."""
         return self.database_url or f"sqlite:///{self.data_dir / 'hft.sqlite3'}"
+
+
+def _is_host_port_list(text: str) -> bool:
+    for address in text.split(","):
+        host, _, port = address.strip().rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            return False
+    return True
 
 
 FIELDS: Final = frozenset(Settings.__struct_fields__)

@@ -8,7 +8,7 @@ gives them back exactly, with the same sequence numbers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from hft.domain.exchange.exchange import Exchange
@@ -36,6 +36,25 @@ def replay(
     any torn tail). Returns the number of commands replayed. Cost: one full
     replay, O(journal).
     """
+    for acks in replay_batches(journal_dir, instruments, last_sequence, default_limits, batch):
+        sink(acks)
+    return last_sequence
+
+
+def replay_batches(
+    journal_dir: Path,
+    instruments: Iterable[Instrument],
+    last_sequence: int,
+    default_limits: RiskLimits = NO_LIMITS,
+    batch: int = 4096,
+) -> Iterator[list[Ack]]:
+    """Yield the acks of journaled commands 1..``last_sequence``, ``batch`` at a time, replayed on a fresh exchange.
+
+    Lazy: each step reads and applies one batch, so a consumer can pace it
+    (the stream publisher runs it step by step in a thread while the core
+    keeps appending to the journal). Raises ``JournalCorruptedError`` if the
+    journal does not hold exactly those commands.
+    """
     exchange = Exchange(instruments, default_limits)
     acks: list[Ack] = []
     expected = 1
@@ -49,10 +68,11 @@ def replay(
             acks.append(Ack(record.sequence, record.ts, command, exchange.apply(command, record.ts)))
             expected += 1
             if len(acks) >= batch:
-                sink(acks)
+                yield acks
                 acks = []
+        if expected > last_sequence:
+            break
     if acks:
-        sink(acks)
+        yield acks
     if expected - 1 != last_sequence:
         raise JournalCorruptedError(journal_dir, 0, f"journal ends at {expected - 1}, expected {last_sequence}")
-    return last_sequence

@@ -67,6 +67,17 @@ class Metrics:
             "projection_lag_events", "Events acknowledged but not yet written, by projection.", ["projection"],
             registry=registry,
         )  # fmt: skip
+        self.stream_messages = Counter(
+            "stream_messages_published", "Messages the broker acknowledged, by broker.", ["broker"], registry=registry
+        )
+        self.stream_lag = Histogram(
+            "stream_publish_lag_microseconds",
+            "Engine event to broker acknowledgement, in microseconds (the oldest message of each round), by broker.",
+            ["broker"],
+            buckets=LATENCY_BUCKETS_US,
+            registry=registry,
+        )
+        self.cache_writes = Counter("cache_writes", "Keys written to the cache.", registry=registry)
         self.websocket_clients = Gauge("websocket_clients", "Open WebSocket connections.", registry=registry)
         self.http_requests = Counter(
             "http_requests", "HTTP requests answered, by status class.", ["status"], registry=registry

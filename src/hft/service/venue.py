@@ -13,7 +13,7 @@ import fcntl
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Final
 
 from hft.config.settings import Settings
@@ -25,7 +25,7 @@ from hft.domain.exchange.events import CommandRejected, PositionChanged
 from hft.domain.exchange.money import CASH_SCALE
 from hft.domain.instruments import Instrument, default_instruments
 from hft.engine.core import Ack, DurableCore
-from hft.engine.replay import replay
+from hft.engine.replay import replay, replay_batches
 from hft.engine.service import CoreService
 from hft.engine.settings import CoreSettings
 from hft.observability.metrics import Metrics
@@ -33,6 +33,8 @@ from hft.service.auth import RateLimiter, SignatureChecker, key_digest, new_api_
 from hft.service.database import Database
 from hft.service.history import Changes, TradingHistory
 from hft.service.market import MarketChanges, MarketData
+from hft.streams.publisher import Broker, StreamPublisher
+from hft.streams.schema import MessageEncoder
 
 log = logging.getLogger("hft.venue")
 
@@ -82,6 +84,10 @@ class Venue:
         self.signatures = SignatureChecker(settings.signature_window_seconds)
         self.rate_limiter = RateLimiter(settings.rate_limit)
         self.database = Database(settings.resolved_database_url, self.instruments, self.metrics)
+        self.publishers = [
+            StreamPublisher(broker, MessageEncoder(self.instruments), self._read_journal, self.metrics)
+            for broker in _brokers(settings)
+        ]
         self.started_at = time.time()
         self.demo_api_key: str | None = None
         self._subscribers: list[Subscriber] = []
@@ -113,6 +119,8 @@ class Venue:
             "read models rebuilt from %d journaled commands in %.2f s", core.sequence, time.perf_counter() - started
         )
         self._next_account_id = max(core.exchange.accounts, default=0) + 1
+        for publisher in self.publishers:
+            publisher.start(core.sequence, core.exchange.engine.sequence)
         self._core = CoreService(core)
         self._core.subscribe(self._on_acks)
         self._core.observer = self._observe_batch
@@ -125,6 +133,8 @@ class Venue:
         """Stop taking commands, finish the queued ones, snapshot, flush the database and close it."""
         if self._core is not None:
             await self._core.stop()
+        for publisher in self.publishers:
+            await publisher.stop()
         await self.database.stop()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
@@ -221,9 +231,15 @@ class Venue:
             self._count_position(position)
         return Update(acks, changes, market)
 
+    def _read_journal(self, last_sequence: int) -> Iterator[list[Ack]]:
+        core = self.core.core
+        return replay_batches(core.journal_dir, self.instruments, last_sequence)
+
     def _on_acks(self, acks: list[Ack]) -> None:
         update = self._fold(acks)
         self.database.enqueue(update.changes)
+        for publisher in self.publishers:
+            publisher.enqueue(acks)
         self.database.catch_up_if_needed(self.history, self.core.exchange, acks[-1].ts)
         for subscriber in self._subscribers:
             try:
@@ -256,6 +272,13 @@ class Venue:
 
     # -- health ----------------------------------------------------------------------
 
+    def _stream_health(self) -> dict[str, object]:
+        """The in-process bus always runs; each configured broker reports on its own, and any down is down."""
+        brokers = {publisher.broker.name: publisher.health() for publisher in self.publishers}
+        down = any(broker["status"] == "down" for broker in brokers.values())
+        status = "down" if down else "up" if brokers else "embedded"
+        return {"status": status, "subscribers": len(self._subscribers), "brokers": brokers}
+
     def health(self) -> dict[str, dict[str, object]]:
         """Return every component's status; trading is possible when the engine and journal are up."""
         core = self._core
@@ -270,12 +293,25 @@ class Venue:
             },
             "database": self.database.health(),
             "cache": {"status": "embedded"},
-            "stream": {"status": "embedded", "subscribers": len(self._subscribers)},
+            "stream": self._stream_health(),
         }
         self.metrics.projection_lag.labels("database").set(self.database.writer.lag.sequences)
         for name, component in components.items():
             self.metrics.component_up.labels(name).set(0 if component["status"] == "down" else 1)
         return components
+
+
+def _brokers(settings: Settings) -> list[Broker]:
+    brokers: list[Broker] = []
+    if settings.nats_url:
+        from hft.adapters.nats.broker import NatsBroker
+
+        brokers.append(NatsBroker(settings.nats_url, settings.stream_prefix))
+    if settings.kafka_bootstrap:
+        from hft.adapters.kafka.broker import KafkaBroker
+
+        brokers.append(KafkaBroker(settings.kafka_bootstrap, settings.stream_prefix, settings.kafka_partitions))
+    return brokers
 
 
 def _raise_if_refused(events: list[Event]) -> None:

@@ -1,0 +1,135 @@
+"""NATS JetStream as an event broker: one stream per event stream, one subject per key.
+
+Stream ``orders`` takes subjects ``orders.>``; a message for AAPL goes to
+``orders.AAPL``. Each message carries ``Nats-Msg-Id: <event sequence>`` (the
+server drops a repeat inside the duplicate window, and consumers can
+de-duplicate on it) and ``Nats-Expected-Last-Sequence``: the stream sequence
+the previous message must have left. A message whose predecessor was lost is
+therefore refused, so a stream never has a gap; the publisher then asks again
+where the stream ends and resends from there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Hashable, Sequence
+from typing import Final
+
+import nats
+from nats.aio.client import Client
+from nats.js import JetStreamContext, api
+from nats.js.errors import NotFoundError
+
+from hft.streams.schema import SCHEMA_VERSION, STREAMS, Message
+
+log = logging.getLogger("hft.nats")
+
+CONNECT_TIMEOUT_SECONDS: Final = 2.0
+ACK_TIMEOUT_SECONDS: Final = 10.0
+DUPLICATE_WINDOW_SECONDS: Final = 120.0
+SEQUENCE_HEADER: Final = "Nats-Msg-Id"
+SCHEMA_HEADER: Final = "Hft-Schema"
+
+
+def stream_name(prefix: str, stream: str) -> str:
+    """Return the JetStream stream name of ``stream`` (``orders``, or ``{prefix}-orders``)."""
+    return f"{prefix}-{stream}" if prefix else stream
+
+
+class NatsBroker:
+    """Publishes to and reads positions from NATS JetStream (nats-py)."""
+
+    name = "nats"
+
+    def __init__(self, url: str, prefix: str = "") -> None:
+        self.url: Final = url
+        self.names: Final = {stream: stream_name(prefix, stream) for stream in STREAMS}
+        self._client: Client | None = None
+        self._jetstream: JetStreamContext | None = None
+        # The stream sequence of the last message in each stream: what the next publish expects.
+        self._last_stored: dict[str, int] = {}
+
+    async def connect(self) -> None:
+        """Connect (no automatic reconnect: the publisher decides) and create missing streams."""
+        await self.close()
+        client = await nats.connect(
+            self.url,
+            allow_reconnect=False,
+            connect_timeout=CONNECT_TIMEOUT_SECONDS,
+            error_cb=_quiet,
+            name="hft-publisher",
+        )
+        self._client = client
+        jetstream = client.jetstream(timeout=ACK_TIMEOUT_SECONDS)
+        self._jetstream = jetstream
+        for stream, name in self.names.items():
+            try:
+                await jetstream.stream_info(name)
+            except NotFoundError:
+                await jetstream.add_stream(
+                    name=name,
+                    subjects=[f"{name}.>"],
+                    storage=api.StorageType.FILE,
+                    duplicate_window=DUPLICATE_WINDOW_SECONDS,
+                )
+                log.info("created JetStream stream %s for %s", name, stream)
+
+    async def close(self) -> None:
+        """Close the connection, if any."""
+        client, self._client, self._jetstream = self._client, None, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.close(), CONNECT_TIMEOUT_SECONDS)
+
+    def lane(self, stream: str, key: str) -> Hashable:
+        """Every stream is one ordered lane."""
+        return stream
+
+    async def positions(self) -> dict[Hashable, int]:
+        """Read the event sequence of each stream's last message (0 for an empty stream)."""
+        jetstream = self._connected()
+        positions: dict[Hashable, int] = {}
+        for stream, name in self.names.items():
+            info = await jetstream.stream_info(name)
+            last = info.state.last_seq
+            self._last_stored[stream] = last
+            positions[stream] = 0 if last == 0 else await self._sequence_at(name, last)
+        return positions
+
+    async def _sequence_at(self, name: str, stream_sequence: int) -> int:
+        message = await self._connected().get_msg(name, stream_sequence)
+        headers = message.headers or {}
+        return int(headers.get(SEQUENCE_HEADER, "0"))
+
+    async def publish(self, messages: Sequence[Message]) -> None:
+        """Send ``messages`` pipelined; raise unless the server stored every one exactly where expected."""
+        jetstream = self._connected()
+        expected = dict(self._last_stored)
+        futures = []
+        for message in messages:
+            name = self.names[message.stream]
+            headers = {
+                SEQUENCE_HEADER: str(message.sequence),
+                api.Header.EXPECTED_LAST_SEQUENCE: str(expected[message.stream]),
+                SCHEMA_HEADER: str(SCHEMA_VERSION),
+            }
+            expected[message.stream] += 1
+            futures.append(await jetstream.publish_async(f"{name}.{message.key}", message.payload, headers=headers))
+        acks = await asyncio.wait_for(asyncio.gather(*futures, return_exceptions=True), ACK_TIMEOUT_SECONDS)
+        for message, ack in zip(messages, acks, strict=True):
+            if isinstance(ack, BaseException):
+                raise ack
+            if ack.duplicate:
+                raise RuntimeError(f"{message.stream}: event {message.sequence} was already stored")
+            self._last_stored[message.stream] = ack.seq
+
+    def _connected(self) -> JetStreamContext:
+        if self._jetstream is None:
+            raise ConnectionError("not connected to NATS")
+        return self._jetstream
+
+
+async def _quiet(error: Exception) -> None:
+    log.debug("nats: %s", error)
