@@ -14,7 +14,7 @@ import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from hft.config.settings import Settings
 from hft.core import rejects
@@ -35,6 +35,9 @@ from hft.service.history import Changes, TradingHistory
 from hft.service.market import MarketChanges, MarketData
 from hft.streams.publisher import Broker, StreamPublisher
 from hft.streams.schema import MessageEncoder
+
+if TYPE_CHECKING:
+    from hft.adapters.redis.cache import RedisCache
 
 log = logging.getLogger("hft.venue")
 
@@ -88,6 +91,7 @@ class Venue:
             StreamPublisher(broker, MessageEncoder(self.instruments), self._read_journal, self.metrics)
             for broker in _brokers(settings)
         ]
+        self.cache = _cache(settings, self)
         self.started_at = time.time()
         self.demo_api_key: str | None = None
         self._subscribers: list[Subscriber] = []
@@ -126,6 +130,9 @@ class Venue:
         self._core.observer = self._observe_batch
         await self._core.start()
         self.database.start()
+        if self.cache is not None:
+            self.subscribe(self.cache.on_update)
+            self.cache.start()
         if settings.demo_account:
             await self._ensure_demo_account()
 
@@ -135,6 +142,8 @@ class Venue:
             await self._core.stop()
         for publisher in self.publishers:
             await publisher.stop()
+        if self.cache is not None:
+            await self.cache.stop()
         await self.database.stop()
         if self._lock_fd is not None:
             os.close(self._lock_fd)
@@ -292,7 +301,7 @@ class Venue:
                 "error": None if failure is None else str(failure),
             },
             "database": self.database.health(),
-            "cache": {"status": "embedded"},
+            "cache": {"status": "embedded"} if self.cache is None else self.cache.health(),
             "stream": self._stream_health(),
         }
         self.metrics.projection_lag.labels("database").set(self.database.writer.lag.sequences)
@@ -304,14 +313,22 @@ class Venue:
 def _brokers(settings: Settings) -> list[Broker]:
     brokers: list[Broker] = []
     if settings.nats_url:
-        from hft.adapters.nats.broker import NatsBroker
+        from hft.adapters.nats.broker import NatsBroker  # noqa: PLC0415 (optional adapters load only when configured)
 
         brokers.append(NatsBroker(settings.nats_url, settings.stream_prefix))
     if settings.kafka_bootstrap:
-        from hft.adapters.kafka.broker import KafkaBroker
+        from hft.adapters.kafka.broker import KafkaBroker  # noqa: PLC0415
 
         brokers.append(KafkaBroker(settings.kafka_bootstrap, settings.stream_prefix, settings.kafka_partitions))
     return brokers
+
+
+def _cache(settings: Settings, venue: Venue) -> RedisCache | None:
+    if not settings.redis_url:
+        return None
+    from hft.adapters.redis.cache import RedisCache  # noqa: PLC0415
+
+    return RedisCache(settings.redis_url, settings.cache_prefix, venue, venue.metrics)
 
 
 def _raise_if_refused(events: list[Event]) -> None:

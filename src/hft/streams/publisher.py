@@ -111,7 +111,7 @@ class StreamPublisher:
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"hft-stream-{self.broker.name}")
 
     def enqueue(self, acks: list[Ack]) -> None:
-        """Queue one durable batch. O(1); never blocks. Past ``max_pending_events`` the queue is dropped for a replay."""
+        """Queue one durable batch. O(1), never blocks; past ``max_pending_events`` the journal takes over."""
         self._last_command = acks[-1].sequence
         self._last_event = max(self._last_event, _last_event(acks))
         self._queue.append(acks)
@@ -246,7 +246,9 @@ class StreamPublisher:
     def _failed(self, error: Exception) -> None:
         text = type(error).__name__ + (f": {str(error).splitlines()[0]}" if str(error) else "")
         if self._connected or self._last_error is None:
-            log.warning("%s: publishing stopped, retrying every %.1f s at most: %s", self.broker.name, MAX_BACKOFF, text)
+            log.warning(
+                "%s: publishing stopped, retrying every %.1f s at most: %s", self.broker.name, MAX_BACKOFF, text
+            )
         self._connected = False
         self._catching_up = False
         self._last_error = text
