@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from hft.bench import core_bench, engine_bench
+from hft.bench import core_bench, engine_bench, streams_bench
 from hft.bench.orderflow import FlowRow, generate, read_csv
 from hft.cli.bench_api import bench_api
 
@@ -71,5 +71,31 @@ def bench_core(
         if not keep:
             core_bench.remove(directory)
     result["data_dir"] = str(directory) if keep else None
+    result["machine"] = f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}"
+    typer.echo(json.dumps(result))
+
+
+@bench_app.command("streams")
+def bench_streams(
+    nats: Annotated[
+        str | None, typer.Option("--nats", help="NATS URL to measure (default: the local server).")
+    ] = "nats://127.0.0.1:4222",
+    kafka: Annotated[str | None, typer.Option("--kafka", help="Kafka bootstrap HOST:PORT to measure too.")] = None,
+    orders: Annotated[int, typer.Option(min=1_000, max=10_000_000, help="Commands in the catch-up journal.")] = 100_000,
+    rate: Annotated[int, typer.Option(min=1, max=100_000, help="Orders per second offered in the live run.")] = 2_000,
+    seconds: Annotated[int, typer.Option(min=1, max=3600, help="Length of the live run.")] = 10,
+    data_dir: Annotated[
+        Path | None, typer.Option(file_okay=False, help="Parent of the temporary data directories.")
+    ] = None,
+) -> None:
+    """Publish a journal to each broker flat out, then a live flow: print messages/s and event-to-ack lag."""
+    settings = streams_bench.StreamsBenchSettings(
+        nats_url=nats or None, kafka_bootstrap=kafka, orders=orders, rate=rate, seconds=seconds, data_dir=data_dir
+    )
+    try:
+        result = streams_bench.run(settings)
+    except (RuntimeError, OSError) as error:
+        typer.echo(f"hft bench streams: {error}", err=True)
+        raise typer.Exit(1) from error
     result["machine"] = f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}"
     typer.echo(json.dumps(result))

@@ -9,6 +9,7 @@ from hft.cli.account import account_app
 from hft.cli.bench import bench_app
 from hft.cli.demo import demo
 from hft.cli.serve import serve
+from hft.cli.tail import tail
 from hft.domain.matching import engine
 
 app = typer.Typer(help="hft: an electronic trading venue you can run on a laptop.", no_args_is_help=True)
@@ -16,6 +17,7 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(account_app, name="account")
 app.command()(demo)
 app.command()(serve)
+app.command()(tail)
 
 
 @app.command()

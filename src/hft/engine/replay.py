@@ -47,15 +47,18 @@ def replay_batches(
     last_sequence: int,
     default_limits: RiskLimits = NO_LIMITS,
     batch: int = 4096,
+    exchange: Exchange | None = None,
 ) -> Iterator[list[Ack]]:
     """Yield the acks of journaled commands 1..``last_sequence``, ``batch`` at a time, replayed on a fresh exchange.
 
     Lazy: each step reads and applies one batch, so a consumer can pace it
     (the stream publisher runs it step by step in a thread while the core
-    keeps appending to the journal). Raises ``JournalCorruptedError`` if the
-    journal does not hold exactly those commands.
+    keeps appending to the journal). Pass a fresh ``exchange`` to keep the
+    replayed state. Raises ``JournalCorruptedError`` if the journal does not
+    hold exactly those commands.
     """
-    exchange = Exchange(instruments, default_limits)
+    if exchange is None:
+        exchange = Exchange(instruments, default_limits)
     acks: list[Ack] = []
     expected = 1
     for segment in list_segments(journal_dir):

@@ -89,7 +89,7 @@ class Venue:
         self.database = Database(settings.resolved_database_url, self.instruments, self.metrics)
         self.publishers = [
             StreamPublisher(broker, MessageEncoder(self.instruments), self._read_journal, self.metrics)
-            for broker in _brokers(settings)
+            for broker in brokers(settings)
         ]
         self.cache = _cache(settings, self)
         self.started_at = time.time()
@@ -310,7 +310,8 @@ class Venue:
         return components
 
 
-def _brokers(settings: Settings) -> list[Broker]:
+def brokers(settings: Settings) -> list[Broker]:
+    """Return an adapter for every broker ``settings`` configure (none: the in-process bus only)."""
     brokers: list[Broker] = []
     if settings.nats_url:
         from hft.adapters.nats.broker import NatsBroker  # noqa: PLC0415 (optional adapters load only when configured)

@@ -98,7 +98,7 @@ class StreamPublisher:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
-        # Called with every live round once the broker stored it (the streams benchmark measures with it).
+        # Called with every round once the broker stored it (the streams benchmark measures with it).
         self.on_published: Callable[[list[Message]], None] | None = None
 
     # -- what the venue calls --------------------------------------------------
@@ -234,8 +234,8 @@ class StreamPublisher:
                 # The round's oldest message waited longest: its lag bounds the others'.
                 lag_us = (time.time_ns() - round_[0].ts) / 1000
                 self.metrics.stream_lag.labels(self.broker.name).observe(lag_us)
-                if self.on_published is not None:
-                    self.on_published(round_)
+            if self.on_published is not None:
+                self.on_published(round_)
         self._published_event = max(self._published_event, _last_event(acks))
 
     async def _wait_for_work(self) -> None:

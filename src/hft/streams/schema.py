@@ -237,7 +237,8 @@ _decoder = msgspec.json.Decoder(AnyEvent)
 
 def decode(payload: bytes) -> AnyEvent:
     """Decode one message (raises ``msgspec.ValidationError`` or ``msgspec.DecodeError`` if it is not one)."""
-    return _decoder.decode(payload)
+    event: AnyEvent = _decoder.decode(payload)
+    return event
 
 
 def json_schema() -> dict[str, object]:

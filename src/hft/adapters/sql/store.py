@@ -62,7 +62,11 @@ class SqlStore:
         return self._engine
 
     async def start(self) -> None:
-        """Connect and bring the tables up to date (``alembic upgrade head``). Raises if the database is unreachable."""
+        """Connect and bring the tables up to date (``alembic upgrade head``). Raises if the database is unreachable.
+
+        Starting a started store reconnects it (the previous connections are closed first).
+        """
+        await self.close()
         make_sqlite_directory(self.url)
         engine = _create_engine(self.url)
         writer: SqliteWriter | PostgresWriter | None = None

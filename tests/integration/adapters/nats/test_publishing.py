@@ -1,0 +1,143 @@
+"""The venue's events on NATS JetStream: every one exactly once, in order, as the journal says, across restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import msgspec
+import pytest
+from nats.js.errors import APIError
+from tests.integration.adapters.nats.conftest import NATS_URL
+
+from hft.adapters.nats.broker import NatsBroker
+from hft.adapters.nats.reader import read_stream
+from hft.config.settings import Settings
+from hft.domain.commands import CancelOrder, SubmitOrder
+from hft.domain.exchange.commands import SetInstrumentHalt
+from hft.domain.orders import BUY, SELL
+from hft.service.venue import Venue
+from hft.streams import schema
+from hft.streams.schema import STREAMS, Message, decode
+from hft.testing.streams import differences, expected_messages
+
+WRONG_LAST_SEQUENCE = 10071  # JetStream's error code for a failed Nats-Expected-Last-Sequence check
+
+
+def _settings(data_dir: Path, prefix: str) -> Settings:
+    return Settings(data_dir=data_dir, fsync=False, demo_account=False, nats_url=NATS_URL, stream_prefix=prefix)
+
+
+async def _trade(venue: Venue, rounds: int) -> None:
+    """Two accounts cross on two symbols; some orders are cancelled; one symbol is halted and resumed."""
+    buyer, _ = await venue.create_account("buyer", cash=10**16)
+    seller, _ = await venue.create_account("seller", cash=10**16)
+    for index in range(rounds):
+        symbol = "AAPL" if index % 2 else "MSFT"
+        resting = await venue.execute(SubmitOrder(0, seller, symbol, SELL, 5, 15_000 + index % 7))
+        await venue.execute(SubmitOrder(0, buyer, symbol, BUY, 3, 15_010))
+        if index % 5 == 0:
+            order_id = resting.events[0].order_id  # type: ignore[attr-defined]
+            await venue.execute(CancelOrder(order_id, seller))
+    await venue.execute_admin(SetInstrumentHalt("MSFT", True))
+    await venue.execute_admin(SetInstrumentHalt("MSFT", False))
+
+
+async def _published(venue: Venue, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        brokers = venue.health()["stream"]["brokers"]
+        nats_health = brokers["nats"]  # type: ignore[index]
+        if nats_health["status"] == "up" and nats_health["lag"] == 0 and not nats_health["catching_up"]:
+            return
+        assert time.monotonic() < deadline, f"the stream did not catch up: {nats_health}"
+        await asyncio.sleep(0.02)
+
+
+async def _streams(prefix: str) -> dict[str, list[Message]]:
+    return {stream: await read_stream(NATS_URL, prefix, stream) for stream in STREAMS}
+
+
+def _assert_equal_to_journal(venue: Venue, actual: dict[str, list[Message]]) -> None:
+    core = venue.core.core
+    expected = expected_messages(core.journal_dir, venue.instruments, core.sequence)
+    for stream in STREAMS:
+        assert not differences(expected[stream], actual[stream]), (
+            f"{stream}: {differences(expected[stream], actual[stream])}"
+        )
+    assert sum(len(messages) for messages in expected.values()) > 0
+
+
+def test_every_event_reaches_its_stream_once_in_journal_order(tmp_path: Path, prefix: str) -> None:
+    async def scenario() -> None:
+        venue = Venue(_settings(tmp_path, prefix))
+        await venue.start()
+        try:
+            await _trade(venue, rounds=60)
+            await _published(venue)
+            actual = await _streams(prefix)
+            _assert_equal_to_journal(venue, actual)
+        finally:
+            await venue.stop()
+        kinds = {stream: {type(decode(message.payload)).__name__ for message in actual[stream]} for stream in STREAMS}
+        assert kinds["orders"] >= {"OrderAccepted", "OrderCancelled"}
+        assert kinds["executions"] == {"TradeExecuted"}
+        assert kinds["market-data"] >= {"BookLevelChanged", "Trade", "InstrumentHaltSet"}
+        assert kinds["accounts"] >= {"AccountChanged", "ApiKeyChanged", "PositionChanged"}
+        assert {message.key for message in actual["orders"]} == {"AAPL", "MSFT"}
+
+    asyncio.run(scenario())
+
+
+def test_a_restarted_venue_publishes_only_what_the_stream_lacks(tmp_path: Path, prefix: str) -> None:
+    async def session(rounds: int) -> dict[str, list[Message]]:
+        venue = Venue(_settings(tmp_path, prefix))
+        await venue.start()
+        try:
+            await _trade(venue, rounds)
+            await _published(venue)
+            actual = await _streams(prefix)
+            _assert_equal_to_journal(venue, actual)
+            return actual
+        finally:
+            await venue.stop()
+
+    first = asyncio.run(session(20))
+    second = asyncio.run(session(10))
+    for stream in STREAMS:
+        assert second[stream][: len(first[stream])] == first[stream]
+    assert len(second["orders"]) > len(first["orders"])
+
+
+def test_a_publisher_with_stale_positions_is_refused_and_stores_nothing(prefix: str) -> None:
+    def message(sequence: int) -> Message:
+        cancelled = schema.OrderCancelled(
+            sequence=sequence, command_sequence=sequence, ts=0, order_id=sequence, account=1, symbol="AAPL",
+            reason="USER", cancelled_quantity="1",
+        )  # fmt: skip
+        return Message("orders", "AAPL", sequence, 0, msgspec.json.encode(cancelled))
+
+    async def scenario() -> None:
+        current, stale = NatsBroker(NATS_URL, prefix), NatsBroker(NATS_URL, prefix)
+        try:
+            await current.connect()
+            await stale.connect()
+            assert (await current.positions())["orders"] == 0
+            assert (await stale.positions())["orders"] == 0
+            await current.publish([message(1), message(2)])
+            # The stale publisher believes the stream is empty: its message would leave a wrong order behind.
+            with pytest.raises(APIError) as refused:
+                await stale.publish([message(3)])
+            assert refused.value.err_code == WRONG_LAST_SEQUENCE
+            assert (await current.positions())["orders"] == 2
+            assert (await stale.positions())["orders"] == 2
+            await stale.publish([message(3)])
+            assert (await current.positions())["orders"] == 3
+        finally:
+            await current.close()
+            await stale.close()
+        stored = await read_stream(NATS_URL, prefix, "orders")
+        assert [stored_message.sequence for stored_message in stored] == [1, 2, 3]
+
+    asyncio.run(scenario())
