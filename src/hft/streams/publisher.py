@@ -117,11 +117,12 @@ class StreamPublisher:
         self._queue.append(acks)
         self._pending_events += sum(len(ack.events) for ack in acks)
         if self._pending_events > self.max_pending_events:
-            log.error(
-                "%s: over %d events waiting; dropping the queue, the journal will supply them",
-                self.broker.name,
-                self.max_pending_events,
-            )
+            if self._replay_through is None:
+                log.error(
+                    "%s: over %d events waiting; the journal will supply them when the broker is back",
+                    self.broker.name,
+                    self.max_pending_events,
+                )
             self._queue.clear()
             self._pending_events = 0
             self._replay_through = self._last_command

@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from pathlib import Path
 
 import msgspec
 import pytest
 from nats.js.errors import APIError
 from tests.integration.adapters.nats.conftest import NATS_URL
+from tests.integration.adapters.nats.trading import assert_equal_to_journal, published, streams, trade
 
 from hft.adapters.nats.broker import NatsBroker
 from hft.adapters.nats.reader import read_stream
 from hft.config.settings import Settings
-from hft.domain.commands import CancelOrder, SubmitOrder
-from hft.domain.exchange.commands import SetInstrumentHalt
-from hft.domain.orders import BUY, SELL
 from hft.service.venue import Venue
 from hft.streams import schema
 from hft.streams.schema import STREAMS, Message, decode
-from hft.testing.streams import differences, expected_messages
 
 WRONG_LAST_SEQUENCE = 10071  # JetStream's error code for a failed Nats-Expected-Last-Sequence check
 
@@ -29,55 +25,15 @@ def _settings(data_dir: Path, prefix: str) -> Settings:
     return Settings(data_dir=data_dir, fsync=False, demo_account=False, nats_url=NATS_URL, stream_prefix=prefix)
 
 
-async def _trade(venue: Venue, rounds: int) -> None:
-    """Two accounts cross on two symbols; some orders are cancelled; one symbol is halted and resumed."""
-    buyer, _ = await venue.create_account("buyer", cash=10**16)
-    seller, _ = await venue.create_account("seller", cash=10**16)
-    for index in range(rounds):
-        symbol = "AAPL" if index % 2 else "MSFT"
-        resting = await venue.execute(SubmitOrder(0, seller, symbol, SELL, 5, 15_000 + index % 7))
-        await venue.execute(SubmitOrder(0, buyer, symbol, BUY, 3, 15_010))
-        if index % 5 == 0:
-            order_id = resting.events[0].order_id  # type: ignore[attr-defined]
-            await venue.execute(CancelOrder(order_id, seller))
-    await venue.execute_admin(SetInstrumentHalt("MSFT", True))
-    await venue.execute_admin(SetInstrumentHalt("MSFT", False))
-
-
-async def _published(venue: Venue, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        brokers = venue.health()["stream"]["brokers"]
-        nats_health = brokers["nats"]  # type: ignore[index]
-        if nats_health["status"] == "up" and nats_health["lag"] == 0 and not nats_health["catching_up"]:
-            return
-        assert time.monotonic() < deadline, f"the stream did not catch up: {nats_health}"
-        await asyncio.sleep(0.02)
-
-
-async def _streams(prefix: str) -> dict[str, list[Message]]:
-    return {stream: await read_stream(NATS_URL, prefix, stream) for stream in STREAMS}
-
-
-def _assert_equal_to_journal(venue: Venue, actual: dict[str, list[Message]]) -> None:
-    core = venue.core.core
-    expected = expected_messages(core.journal_dir, venue.instruments, core.sequence)
-    for stream in STREAMS:
-        assert not differences(expected[stream], actual[stream]), (
-            f"{stream}: {differences(expected[stream], actual[stream])}"
-        )
-    assert sum(len(messages) for messages in expected.values()) > 0
-
-
 def test_every_event_reaches_its_stream_once_in_journal_order(tmp_path: Path, prefix: str) -> None:
     async def scenario() -> None:
         venue = Venue(_settings(tmp_path, prefix))
         await venue.start()
         try:
-            await _trade(venue, rounds=60)
-            await _published(venue)
-            actual = await _streams(prefix)
-            _assert_equal_to_journal(venue, actual)
+            await trade(venue, rounds=60)
+            await published(venue)
+            actual = await streams(prefix)
+            assert_equal_to_journal(venue, actual)
         finally:
             await venue.stop()
         kinds = {stream: {type(decode(message.payload)).__name__ for message in actual[stream]} for stream in STREAMS}
@@ -95,10 +51,10 @@ def test_a_restarted_venue_publishes_only_what_the_stream_lacks(tmp_path: Path, 
         venue = Venue(_settings(tmp_path, prefix))
         await venue.start()
         try:
-            await _trade(venue, rounds)
-            await _published(venue)
-            actual = await _streams(prefix)
-            _assert_equal_to_journal(venue, actual)
+            await trade(venue, rounds)
+            await published(venue)
+            actual = await streams(prefix)
+            assert_equal_to_journal(venue, actual)
             return actual
         finally:
             await venue.stop()
