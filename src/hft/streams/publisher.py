@@ -9,8 +9,9 @@ repeats a message. Adapters make a round all-or-nothing per lane (NATS: an
 expected-last-sequence chain; Kafka: one batch per partition), so a lane
 never has a gap below its last message.
 
-What the queue cannot hold comes from the journal: at start-up, and after an
-outage long enough to overflow the queue, the publisher replays the journal
+What the queue cannot hold comes from the journal: at start-up, after an
+outage long enough to overflow the queue, and when a broker comes back
+without messages it had stored, the publisher replays the journal
 (in a thread, a batch at a time) up to the last command it dropped or never
 saw, publishing what the broker lacks, then carries on with the queue.
 """
@@ -183,8 +184,14 @@ class StreamPublisher:
         if self._connected:
             return
         await self.broker.connect()
-        self._positions = await self.broker.positions()
-        if not self._connected and self._last_error is not None:
+        published, self._positions = self._positions, await self.broker.positions()
+        if any(self._positions.get(lane, 0) < sequence for lane, sequence in published.items()):
+            # The broker came back without messages it had stored (memory storage, a wiped cluster).
+            log.warning("%s: the broker lost stored messages; republishing them from the journal", self.broker.name)
+            self._queue.clear()
+            self._pending_events = 0
+            self._replay_through = self._last_command or None
+        if self._last_error is not None:
             log.warning("%s: publishing again after the outage (%s)", self.broker.name, self._last_error)
         self._connected = True
         self._last_error = None

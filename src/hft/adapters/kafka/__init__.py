@@ -1,0 +1,1 @@
+"""Kafka as an event broker: one topic per event stream, one ordered lane per partition (aiokafka)."""
