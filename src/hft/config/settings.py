@@ -56,6 +56,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     # Prepended to every stream and topic name, so deployments can share a broker ("" keeps orders, executions, ...).
     stream_prefix: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{0,32}$")] = ""
     kafka_partitions: Annotated[int, msgspec.Meta(ge=1, le=1024)] = 3
+    kafka_replication_factor: Annotated[int, msgspec.Meta(ge=1, le=16)] = 1
     # The Redis cache (none when unset): redis://host:6379/0.
     redis_url: str | None = None
     # Key prefix in Redis, so deployments can share a server ("" keeps position:... and marketdata:...).

@@ -320,7 +320,13 @@ def brokers(settings: Settings) -> list[Broker]:
     if settings.kafka_bootstrap:
         from hft.adapters.kafka.broker import KafkaBroker  # noqa: PLC0415
 
-        brokers.append(KafkaBroker(settings.kafka_bootstrap, settings.stream_prefix, settings.kafka_partitions))
+        kafka = KafkaBroker(
+            settings.kafka_bootstrap,
+            settings.stream_prefix,
+            settings.kafka_partitions,
+            settings.kafka_replication_factor,
+        )
+        brokers.append(kafka)
     return brokers
 
 

@@ -87,9 +87,10 @@ class KafkaBroker:
 
     name = "kafka"
 
-    def __init__(self, bootstrap: str, prefix: str = "", partitions: int = 3) -> None:
+    def __init__(self, bootstrap: str, prefix: str = "", partitions: int = 3, replication_factor: int = 1) -> None:
         self.bootstrap: Final = bootstrap
         self.partitions: Final = partitions
+        self.replication_factor: Final = replication_factor
         self.topics: Final = {stream: topic_name(prefix, stream) for stream in STREAMS}
         # The partition count of each topic as the broker reported it on the last connect.
         self._counts: dict[str, int] = dict.fromkeys(self.topics.values(), partitions)
@@ -147,7 +148,9 @@ class KafkaBroker:
         )
         try:
             await admin.start()
-            response = await admin.create_topics([NewTopic(name, self.partitions, 1) for name in names])
+            response = await admin.create_topics(
+                [NewTopic(name, self.partitions, self.replication_factor) for name in names]
+            )
         finally:
             await admin.close()
         for topic, code, *_ in response.topic_errors:
@@ -156,6 +159,19 @@ class KafkaBroker:
             # Already there: another publisher of the same deployment created it first.
             elif (error := for_code(code)) is not TopicAlreadyExistsError:
                 raise error(f"cannot create topic {topic}")
+
+    async def delete_streams(self) -> None:
+        """Delete this prefix's topics and everything in them (benchmarks and tests clean up with it)."""
+        await self.close()
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap, client_id=CLIENT_ID, request_timeout_ms=REQUEST_TIMEOUT_MS
+        )
+        try:
+            with connection_errors():
+                await admin.start()
+                await admin.delete_topics(list(self.topics.values()))
+        finally:
+            await admin.close()
 
     async def _cluster_with_leaders(self, client: Any) -> Any:
         """Return cluster metadata once every partition of our topics has a leader (new topics take a moment)."""

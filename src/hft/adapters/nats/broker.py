@@ -15,12 +15,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Hashable, Sequence
-from typing import Final
+from typing import Any, Final
 
+import msgspec
 import nats
 from nats.aio.client import Client
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext, api
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
 
 from hft.streams.schema import SCHEMA_VERSION, STREAMS, Message
 
@@ -31,6 +33,7 @@ ACK_TIMEOUT_SECONDS: Final = 10.0
 DUPLICATE_WINDOW_SECONDS: Final = 120.0
 SEQUENCE_HEADER: Final = "Nats-Msg-Id"
 SCHEMA_HEADER: Final = "Hft-Schema"
+SCHEMA_TEXT: Final = str(SCHEMA_VERSION)
 
 
 def stream_name(prefix: str, stream: str) -> str:
@@ -50,6 +53,9 @@ class NatsBroker:
         self._jetstream: JetStreamContext | None = None
         # The stream sequence of the last message in each stream: what the next publish expects.
         self._last_stored: dict[str, int] = {}
+        self._inbox = ""
+        self._round = 0
+        self._pending: _Round | None = None
 
     async def connect(self) -> None:
         """Connect (no automatic reconnect: the publisher decides) and create missing streams."""
@@ -62,6 +68,8 @@ class NatsBroker:
             name="hft-publisher",
         )
         self._client = client
+        self._inbox = client.new_inbox()
+        await client.subscribe(f"{self._inbox}.>", cb=self._on_ack)
         jetstream = client.jetstream(timeout=ACK_TIMEOUT_SECONDS)
         self._jetstream = jetstream
         for stream, name in self.names.items():
@@ -114,34 +122,98 @@ class NatsBroker:
         return int(headers.get(SEQUENCE_HEADER, "0"))
 
     async def publish(self, messages: Sequence[Message]) -> None:
-        """Send ``messages`` pipelined; raise unless the server stored every one exactly where expected."""
-        jetstream = self._connected()
+        """Send ``messages`` pipelined; raise unless the server stored every one exactly where expected.
+
+        Every message asks for its acknowledgement on ``<inbox>.<round>.<index>``
+        (one subscription per connection), so a round costs one write per
+        message and one callback per acknowledgement, with no task or future
+        per message. Raises the server's refusal, or ``TimeoutError``.
+        """
+        client = self._connected_client()
+        self._round += 1
+        pending = _Round(self._round, len(messages))
+        self._pending = pending
         expected = dict(self._last_stored)
-        requests = []
-        for message in messages:
+        reply_prefix = f"{self._inbox}.{self._round}."
+        for index, message in enumerate(messages):
             headers = {
                 SEQUENCE_HEADER: str(message.sequence),
                 api.Header.EXPECTED_LAST_SEQUENCE: str(expected[message.stream]),
-                SCHEMA_HEADER: str(SCHEMA_VERSION),
+                SCHEMA_HEADER: SCHEMA_TEXT,
             }
             expected[message.stream] += 1
             subject = f"{self.names[message.stream]}.{message.key}"
-            # Tasks start in creation order and each writes its message before it first waits, so the
-            # messages leave in order. (publish_async would be lighter, but nats-py 2.16 never resolves
-            # its future when the server answers with an error, so a refusal would look like a timeout.)
-            requests.append(asyncio.ensure_future(jetstream.publish(subject, message.payload, headers=headers)))
-        acks = await asyncio.gather(*requests, return_exceptions=True)
-        for message, ack in zip(messages, acks, strict=True):
-            if isinstance(ack, BaseException):
-                raise ack
+            await client.publish(subject, message.payload, reply=f"{reply_prefix}{index}", headers=headers)
+        try:
+            await asyncio.wait_for(pending.done, ACK_TIMEOUT_SECONDS)
+        finally:
+            self._pending = None
+        for message, ack in zip(messages, pending.acks, strict=True):
+            if ack is None or ack.error is not None:
+                raise _refusal(message, ack)
             if ack.duplicate:
                 raise RuntimeError(f"{message.stream}: event {message.sequence} was already stored")
             self._last_stored[message.stream] = ack.seq
+
+    async def _on_ack(self, reply: Msg) -> None:
+        pending = self._pending
+        round_, _, index = reply.subject.rpartition(".")
+        if pending is None or not round_.endswith(f".{pending.number}"):
+            return  # an acknowledgement of a round that already failed
+        try:
+            ack = _ack_decoder.decode(reply.data)
+        except msgspec.DecodeError:
+            ack = _Ack(error={"description": f"unreadable acknowledgement {reply.data[:100]!r}"})
+        pending.record(int(index), ack)
+
+    def _connected_client(self) -> Client:
+        if self._client is None:
+            raise ConnectionError("not connected to NATS")
+        return self._client
 
     def _connected(self) -> JetStreamContext:
         if self._jetstream is None:
             raise ConnectionError("not connected to NATS")
         return self._jetstream
+
+
+class _Ack(msgspec.Struct):
+    """JetStream's answer to one publish: where it stored the message, or why not."""
+
+    seq: int = 0
+    duplicate: bool = False
+    error: dict[str, Any] | None = None
+
+
+_ack_decoder: Final = msgspec.json.Decoder(_Ack)
+
+
+class _Round:
+    """The acknowledgements of one publish round, filled in as they arrive."""
+
+    def __init__(self, number: int, size: int) -> None:
+        self.number: Final = number
+        self.acks: list[_Ack | None] = [None] * size
+        self.missing = size
+        self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if size == 0:
+            self.done.set_result(None)
+
+    def record(self, index: int, ack: _Ack) -> None:
+        if 0 <= index < len(self.acks) and self.acks[index] is None:
+            self.acks[index] = ack
+            self.missing -= 1
+            if self.missing == 0 and not self.done.done():
+                self.done.set_result(None)
+
+
+def _refusal(message: Message, ack: _Ack | None) -> Exception:
+    error = {} if ack is None or ack.error is None else ack.error
+    return (
+        APIError(code=error.get("code"), err_code=error.get("err_code"), description=error.get("description"))
+        if error
+        else RuntimeError(f"{message.stream}: no acknowledgement for event {message.sequence}")
+    )
 
 
 async def quiet(error: Exception) -> None:
