@@ -51,6 +51,9 @@ def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("alembic", "sqlalchemy", "_granian", "granian"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    # Broker clients log every failed reconnection attempt; the publishers report an outage once, with its cause.
+    for broker_client in ("aiokafka", "nats", "redis"):
+        logging.getLogger(broker_client).setLevel(logging.CRITICAL)
 
 
 async def run_server(settings: Settings) -> None:

@@ -24,7 +24,8 @@ def test_a_publisher_that_overflowed_during_an_outage_catches_up_from_the_journa
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, "hft.streams")
-    with NatsServer() as nats_server:
+    nats_server = NatsServer()
+    with nats_server:
         settings = Settings(data_dir=tmp_path, fsync=False, demo_account=False, nats_url=nats_server.url)
 
         async def scenario() -> None:
@@ -43,7 +44,7 @@ def test_a_publisher_that_overflowed_during_an_outage_catches_up_from_the_journa
             try:
                 await trade(venue, rounds=40)
                 health = venue.health()["stream"]
-                assert health["status"] == "down", health  # type: ignore[index]
+                assert health["status"] == "down", health
                 assert health["brokers"]["nats"]["lag"] > 50  # type: ignore[index]
                 await asyncio.to_thread(nats_server.start)
                 started = time.monotonic()
