@@ -96,6 +96,8 @@ class Venue:
         self.demo_api_key: str | None = None
         self._subscribers: list[Subscriber] = []
         self._nonzero_positions: set[tuple[int, str]] = set()
+        # The event sequence of each position's last change (the cache shows it; the exchange does not keep it).
+        self.position_sequences: dict[tuple[int, str], int] = {}
         self._next_account_id = 1
         self._core: CoreService | None = None
         self._lock_fd: int | None = None
@@ -263,6 +265,7 @@ class Venue:
 
     def _count_position(self, position: PositionChanged) -> None:
         key = (position.account, position.symbol)
+        self.position_sequences[key] = position.sequence
         if position.net_quantity:
             self._nonzero_positions.add(key)
         else:

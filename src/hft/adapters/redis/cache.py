@@ -43,6 +43,8 @@ from hft.observability.metrics import Metrics
 if TYPE_CHECKING:
     from hft.service.venue import Update, Venue
 
+__all__ = ["RedisCache", "entries", "read_cache", "read_sequence"]
+
 log = logging.getLogger("hft.cache")
 
 ROUND_SECONDS: Final = 0.010
@@ -87,7 +89,7 @@ class RedisCache:
 
     def start(self) -> None:
         """Take stock of the venue's positions (O(positions)) and start the writer task; it connects on its own."""
-        self.holdings = Holdings.of(self._exchange)
+        self.holdings = Holdings.of(self._exchange, self.venue.position_sequences)
         self._wakeup.set()
         self._task = asyncio.get_running_loop().create_task(self._run(), name="hft-cache-writer")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from hft.core.fixedpoint import UnitText
 from hft.domain.exchange import queries as exchange_queries
@@ -18,7 +18,9 @@ from hft.domain.exchange.exchange import Exchange
 from hft.domain.exchange.money import CASH_SCALE, cash_to_decimal
 from hft.domain.instruments import Instrument
 from hft.domain.matching import queries as matching_queries
-from hft.service.market import MarketData
+
+if TYPE_CHECKING:
+    from hft.service.market import MarketData
 
 Fields = dict[str, str]
 PositionKey = tuple[int, str]
