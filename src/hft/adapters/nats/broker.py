@@ -65,6 +65,7 @@ class NatsBroker:
             allow_reconnect=False,
             connect_timeout=CONNECT_TIMEOUT_SECONDS,
             error_cb=quiet,
+            disconnected_cb=self._on_disconnected,
             name="hft-publisher",
         )
         self._client = client
@@ -154,6 +155,12 @@ class NatsBroker:
             if ack.duplicate:
                 raise RuntimeError(f"{message.stream}: event {message.sequence} was already stored")
             self._last_stored[message.stream] = ack.seq
+
+    async def _on_disconnected(self) -> None:
+        # nats-py never answers a request whose connection is gone: fail the round now, not at ACK_TIMEOUT_SECONDS.
+        pending = self._pending
+        if pending is not None and not pending.done.done():
+            pending.done.set_exception(ConnectionError("the connection to NATS was lost with acknowledgements pending"))
 
     async def _on_ack(self, reply: Msg) -> None:
         pending = self._pending
