@@ -45,9 +45,10 @@ bench: install ## Benchmark the engine and the durable core on the shared 1,000,
 	$(BIN)/hft bench engine --orders 1000000
 	$(BIN)/hft bench core --orders 1000000
 
-soak: install ## Long property-test runs and 2,000 crash kills (many minutes); not part of `make test`
+soak: install ## Long property-test runs, 2,000 crash kills, 200 outages per service (an hour or more); not in `make test`
 	HYPOTHESIS_PROFILE=soak $(BIN)/python -m pytest tests/property
 	HFT_CRASH_KILLS=2000 $(BIN)/python -m pytest tests/integration/test_crash_recovery.py
+	OUTAGE_CYCLES=200 $(BIN)/python -m pytest tests/integration/outages
 
 clean: ## Remove the virtual environment and build output
 	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
