@@ -87,6 +87,7 @@ class StreamPublisher:
         self.max_pending_events: Final = max_pending_events
         self._queue: deque[list[Ack]] = deque()
         self._pending_events = 0
+        self._dropped = 0  # how many times the queue was dropped for the journal to supply it
         self._positions: dict[Hashable, int] = {}
         # Commands 1.._replay_through must come from the journal before the queue (None: the queue holds all).
         self._replay_through: int | None = None
@@ -124,10 +125,14 @@ class StreamPublisher:
                     self.broker.name,
                     self.max_pending_events,
                 )
-            self._queue.clear()
-            self._pending_events = 0
+            self._drop_queue()
             self._replay_through = self._last_command
         self._wakeup.set()
+
+    def _drop_queue(self) -> None:
+        self._queue.clear()
+        self._pending_events = 0
+        self._dropped += 1
 
     async def stop(self, timeout: float = 5.0) -> None:
         """Publish what is queued (for at most ``timeout`` seconds), then close; the next start resumes the rest."""
@@ -188,8 +193,7 @@ class StreamPublisher:
         if any(self._positions.get(lane, 0) < sequence for lane, sequence in published.items()):
             # The broker came back without messages it had stored (memory storage, a wiped cluster).
             log.warning("%s: the broker lost stored messages; republishing them from the journal", self.broker.name)
-            self._queue.clear()
-            self._pending_events = 0
+            self._drop_queue()
             self._replay_through = self._last_command or None
         if self._last_error is not None:
             log.warning("%s: publishing again after the outage (%s)", self.broker.name, self._last_error)
@@ -217,11 +221,23 @@ class StreamPublisher:
             )
 
     async def _drain(self) -> None:
+        """Publish queued batches, several per round when they have piled up (fewer round trips under load)."""
         while self._queue and self._replay_through is None:
-            acks = self._queue[0]
+            taken, acks, events = 0, [], 0
+            for batch in self._queue:
+                if taken and events + sum(len(ack.events) for ack in batch) > self.max_round_messages:
+                    break
+                taken += 1
+                acks.extend(batch)
+                events += sum(len(ack.events) for ack in batch)
+            dropped = self._dropped
             await self._publish(acks, live=True)
-            self._queue.popleft()
-            self._pending_events -= sum(len(ack.events) for ack in acks)
+            if self._dropped != dropped:
+                continue  # the queue overflowed meanwhile: it holds only newer batches now
+            # Only now, once the broker has them: a failed round stays queued for the next connection.
+            for _ in range(taken):
+                self._queue.popleft()
+            self._pending_events -= events
 
     async def _publish(self, acks: list[Ack], live: bool) -> None:
         """Send the messages beyond each lane's position, in rounds; advance the positions as rounds succeed."""
