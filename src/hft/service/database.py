@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from hft.adapters.sql.rows import rows_from_changes
 from hft.adapters.sql.store import SqlStore
 from hft.adapters.sql.writer import ProjectionWriter
+from hft.config.urls import without_password
 from hft.domain.exchange.events import AccountChanged, PositionChanged
 from hft.domain.exchange.exchange import Exchange
 from hft.domain.instruments import Instrument
@@ -44,7 +45,11 @@ class Database:
             await asyncio.wait_for(self.store.start(), OPEN_TIMEOUT_SECONDS)
             return await asyncio.wait_for(self.store.last_sequence(), OPEN_TIMEOUT_SECONDS)
         except Exception as error:
-            log.error("database %s unreachable at start-up (%s); trading goes on, rows wait", _safe(self.url), error)
+            log.error(
+                "database %s unreachable at start-up (%s); trading goes on, rows wait",
+                without_password(self.url),
+                error,
+            )
             return 0
 
     def enqueue(self, changes: Changes) -> None:
@@ -110,7 +115,9 @@ class Database:
                 await self.writer.start()
                 return
             except Exception as error:
-                log.warning("database %s unreachable (%s); retrying in %.0f s", _safe(self.url), error, RETRY_SECONDS)
+                log.warning(
+                    "database %s unreachable (%s); retrying in %.0f s", without_password(self.url), error, RETRY_SECONDS
+                )
                 await asyncio.sleep(RETRY_SECONDS)
 
     async def stop(self) -> None:
@@ -129,18 +136,8 @@ class Database:
         connected = self._starting is not None and self._starting.done()
         return {
             "status": "up" if writer.healthy and connected else "down",
-            "url": _safe(self.url),
+            "url": without_password(self.url),
             "last_written_sequence": writer.last_written_sequence,
             "lag": writer.lag,
             "error": writer.last_error,
         }
-
-
-def _safe(url: str) -> str:
-    """Hide a password in a database URL."""
-    scheme, _, rest = url.partition("://")
-    if "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}"

@@ -36,6 +36,7 @@ from hft.adapters.redis.entries import (
     sequence_key,
     symbol_fields,
 )
+from hft.config.urls import without_password
 from hft.domain.exchange.commands import SetInstrumentHalt
 from hft.domain.exchange.exchange import Exchange
 from hft.observability.metrics import Metrics
@@ -111,7 +112,7 @@ class RedisCache:
         sequence = 0 if self.holdings is None else self._exchange.engine.sequence
         return {
             "status": "up" if self._healthy else "down",
-            "url": _safe(self.url),
+            "url": without_password(self.url),
             "prefix": self.prefix,
             "last_written_sequence": self.written_sequence,
             "lag": max(sequence - self.written_sequence, 0),
@@ -284,15 +285,21 @@ class RedisCache:
         if self._down_since is None:
             self._down_since = time.monotonic()
             if isinstance(error, RedisError | OSError | TimeoutError):
-                log.warning("cache: Redis %s failing (%s); trading goes on, retrying", _safe(self.url), error)
+                log.warning(
+                    "cache: Redis %s failing (%s); trading goes on, retrying", without_password(self.url), error
+                )
             else:
-                log.exception("cache: writing to Redis %s failed; trading goes on, retrying", _safe(self.url))
+                log.exception(
+                    "cache: writing to Redis %s failed; trading goes on, retrying", without_password(self.url)
+                )
 
     def _recovered(self) -> None:
         self._healthy = True
         self.last_error = None
         if self._down_since is not None:
-            log.warning("cache: Redis %s back after %.1f s", _safe(self.url), time.monotonic() - self._down_since)
+            log.warning(
+                "cache: Redis %s back after %.1f s", without_password(self.url), time.monotonic() - self._down_since
+            )
             self._down_since = None
 
     @property
@@ -343,13 +350,3 @@ async def read_sequence(url: str, prefix: str) -> int | None:
     finally:
         await client.aclose()
     return None if value is None else int(value)
-
-
-def _safe(url: str) -> str:
-    """Hide a password in a Redis URL."""
-    scheme, _, rest = url.partition("://")
-    if "@" not in rest:
-        return url
-    credentials, _, host = rest.rpartition("@")
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{host}"

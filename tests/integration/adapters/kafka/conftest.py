@@ -10,26 +10,25 @@ import pytest
 from hft.testing.tansu import TansuBroker
 
 
-@pytest.fixture(scope="session")
-def tansu() -> Iterator[TansuBroker]:
-    """A Tansu broker on memory storage shared by the session's tests (never stopped by them)."""
+def _running() -> Iterator[TansuBroker]:
     broker = TansuBroker()
     try:
         broker.start()
         yield broker
     finally:
         broker.close()
+
+
+@pytest.fixture(scope="session")
+def tansu() -> Iterator[TansuBroker]:
+    """A Tansu broker on memory storage shared by the session's tests (never stopped by them)."""
+    yield from _running()
 
 
 @pytest.fixture
 def private_tansu() -> Iterator[TansuBroker]:
     """A Tansu broker of the test's own, which it may stop, kill and restart."""
-    broker = TansuBroker()
-    try:
-        broker.start()
-        yield broker
-    finally:
-        broker.close()
+    yield from _running()
 
 
 @pytest.fixture
