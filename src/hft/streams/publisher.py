@@ -40,6 +40,10 @@ MAX_BACKOFF: Final = 2.0
 JournalReader = Callable[[int], Iterator[list[Ack]]]
 
 
+class StreamConflictError(Exception):
+    """The broker's streams hold events this venue never journaled; publishing would skip or mix histories."""
+
+
 class Broker(Protocol):
     """A port to one event broker. Implementations decide nothing; they store and report."""
 
@@ -189,7 +193,15 @@ class StreamPublisher:
         if self._connected:
             return
         await self.broker.connect()
-        published, self._positions = self._positions, await self.broker.positions()
+        published, positions = self._positions, await self.broker.positions()
+        ahead = max(positions.values(), default=0)
+        if ahead > self._last_event:
+            raise StreamConflictError(
+                f"the broker holds event {ahead} but this venue's journal ends at event {self._last_event}: the "
+                "streams belong to another deployment or to a deleted data directory; set another stream_prefix "
+                "or delete those streams"
+            )
+        self._positions = positions
         if any(self._positions.get(lane, 0) < sequence for lane, sequence in published.items()):
             # The broker came back without messages it had stored (memory storage, a wiped cluster).
             log.warning("%s: the broker lost stored messages; republishing them from the journal", self.broker.name)

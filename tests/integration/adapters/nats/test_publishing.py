@@ -97,3 +97,24 @@ def test_a_publisher_with_stale_positions_is_refused_and_stores_nothing(prefix: 
         assert [stored_message.sequence for stored_message in stored] == [1, 2, 3]
 
     asyncio.run(scenario())
+
+
+def test_streams_of_another_history_are_refused_and_trading_goes_on(tmp_path: Path, prefix: str) -> None:
+    async def session(data_dir: Path, rounds: int) -> dict[str, object]:
+        venue = Venue(_settings(data_dir, prefix))
+        await venue.start()
+        try:
+            await trade(venue, rounds)
+            await asyncio.sleep(0.3)
+            return venue.health()["stream"]["brokers"]["nats"]  # type: ignore[index, no-any-return]
+        finally:
+            await venue.stop()
+
+    first = asyncio.run(session(tmp_path / "first", rounds=20))
+    assert first["status"] == "up"
+    before = asyncio.run(streams(prefix))
+    # A fresh data directory on the same streams: its events would be taken for ones already published.
+    second = asyncio.run(session(tmp_path / "second", rounds=2))
+    assert second["status"] == "down"
+    assert "belong to another deployment" in str(second["error"])
+    assert asyncio.run(streams(prefix)) == before
