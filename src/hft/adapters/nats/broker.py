@@ -32,6 +32,21 @@ CONNECT_TIMEOUT_SECONDS: Final = 2.0
 ACK_TIMEOUT_SECONDS: Final = 10.0
 DUPLICATE_WINDOW_SECONDS: Final = 120.0
 SEQUENCE_HEADER: Final = "Nats-Msg-Id"
+
+
+async def quiet(error: Exception) -> None:
+    """Log a client error at debug level (the caller reports failures; nats-py would print tracebacks)."""
+    log.debug("nats: %s", error)
+
+
+# nats-py retries a first connection 60 times, 2 s apart, unless told otherwise; the caller decides about retries.
+ONE_CONNECTION_ATTEMPT: Final[dict[str, Any]] = {
+    "allow_reconnect": False,
+    "max_reconnect_attempts": 1,  # nats-py reads 0 as "no limit"; 1 means one quick second try
+    "reconnect_time_wait": 0.1,
+    "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+    "error_cb": quiet,
+}
 SCHEMA_HEADER: Final = "Hft-Schema"
 SCHEMA_TEXT: Final = str(SCHEMA_VERSION)
 
@@ -61,12 +76,7 @@ class NatsBroker:
         """Connect (no automatic reconnect: the publisher decides) and create missing streams."""
         await self.close()
         client = await nats.connect(
-            self.url,
-            allow_reconnect=False,
-            connect_timeout=CONNECT_TIMEOUT_SECONDS,
-            error_cb=quiet,
-            disconnected_cb=self._on_disconnected,
-            name="hft-publisher",
+            self.url, disconnected_cb=self._on_disconnected, name="hft-publisher", **ONE_CONNECTION_ATTEMPT
         )
         self._client = client
         self._inbox = client.new_inbox()
@@ -221,8 +231,3 @@ def _refusal(message: Message, ack: _Ack | None) -> Exception:
         if error
         else RuntimeError(f"{message.stream}: no acknowledgement for event {message.sequence}")
     )
-
-
-async def quiet(error: Exception) -> None:
-    """Log a client error at debug level (the caller reports failures; nats-py would print tracebacks)."""
-    log.debug("nats: %s", error)

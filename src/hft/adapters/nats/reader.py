@@ -11,7 +11,7 @@ import nats
 from nats.js import api
 from nats.js.errors import NotFoundError
 
-from hft.adapters.nats.broker import CONNECT_TIMEOUT_SECONDS, SEQUENCE_HEADER, quiet, stream_name
+from hft.adapters.nats.broker import CONNECT_TIMEOUT_SECONDS, ONE_CONNECTION_ATTEMPT, SEQUENCE_HEADER, stream_name
 from hft.streams.schema import Message, decode
 
 FETCH_BATCH: Final = 1_000
@@ -35,7 +35,7 @@ async def follow(url: str, prefix: str, stream: str, from_start: bool) -> AsyncI
 async def _messages(url: str, prefix: str, stream: str, from_start: bool, until_end: bool) -> AsyncIterator[Message]:
     name = stream_name(prefix, stream)
     try:
-        client = await nats.connect(url, allow_reconnect=False, connect_timeout=CONNECT_TIMEOUT_SECONDS, error_cb=quiet)
+        client = await nats.connect(url, **ONE_CONNECTION_ATTEMPT)
     except nats.errors.NoServersError as error:
         raise ConnectionError(f"no NATS server answers at {url}") from error
     try:
