@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 
 import msgspec
@@ -88,3 +91,17 @@ def test_follow_waits_for_a_topic_that_does_not_exist_yet(tansu: TansuBroker, pr
         assert sorted(arrived, key=lambda message: message.sequence) == messages
 
     asyncio.run(scenario())
+
+
+def test_hft_tail_prints_a_topics_records_for_one_key(tansu: TansuBroker, prefix: str) -> None:
+    asyncio.run(_publish(tansu.bootstrap, prefix, [_message(sequence) for sequence in range(1, 10)]))
+    command = [sys.executable, "-m", "hft", "tail", "market-data", "--kafka", tansu.bootstrap, "--prefix", prefix]
+    result = subprocess.run(
+        [*command, "--from-start", "--count", "3", "--key", "MSFT"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(line["type"], line["symbol"], line["sequence"]) for line in lines] == [
+        ("InstrumentHaltSet", "MSFT", sequence) for sequence in (1, 4, 7)
+    ]
