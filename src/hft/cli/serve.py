@@ -16,6 +16,7 @@ from granian.server.embed import Server
 
 from hft.config.settings import Settings, SettingsError, load_settings
 from hft.engine import memory
+from hft.gateways.extra import extra_gateways
 from hft.gateways.rest.app import create_asgi_app
 from hft.service.venue import DataDirectoryInUseError, Venue
 
@@ -75,11 +76,16 @@ async def run_server(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, server.stop)
-    _announce(settings, venue.demo_api_key)
+    gateways = extra_gateways(venue, settings)
     try:
+        for gateway in gateways:
+            await gateway.start()
+        _announce(settings, venue.demo_api_key)
         await server.serve()
     finally:
-        log.info("stopping: draining the core, writing a snapshot, flushing the database")
+        log.info("stopping: closing the gateways, draining the core, writing a snapshot, flushing the database")
+        for gateway in reversed(gateways):
+            await gateway.stop()
         await venue.stop()
         log.info("stopped")
 

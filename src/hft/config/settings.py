@@ -57,6 +57,12 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     stream_prefix: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{0,32}$")] = ""
     kafka_partitions: Annotated[int, msgspec.Meta(ge=1, le=1024)] = 3
     kafka_replication_factor: Annotated[int, msgspec.Meta(ge=1, le=16)] = 1
+    # The gRPC gateway (order entry and streams for internal services), on host:grpc_port.
+    grpc_enabled: bool = False
+    grpc_port: Port = 50051
+    # The FIX 4.4 acceptor, on host:fix_port; its sessions (SenderCompID -> account) come from fix_sessions_file.
+    fix_enabled: bool = False
+    fix_port: Port = 9878
     # The Redis cache (none when unset): redis://host:6379/0.
     redis_url: str | None = None
     # Key prefix in Redis, so deployments can share a server ("" keeps position:... and marketdata:...).

@@ -32,7 +32,17 @@ class ServerProcess:
         self.data_dir = data_dir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "HFT_ADMIN_TOKEN": ADMIN_TOKEN, "HFT_LOG_LEVEL": "warning", **(env or {})}
+        # Every gateway gets a port of its own, so servers of parallel tests never collide (they serve if enabled).
+        self.grpc_port = free_port()
+        self.fix_port = free_port()
+        self.env = {
+            **os.environ,
+            "HFT_ADMIN_TOKEN": ADMIN_TOKEN,
+            "HFT_LOG_LEVEL": "warning",
+            "HFT_GRPC_PORT": str(self.grpc_port),
+            "HFT_FIX_PORT": str(self.fix_port),
+            **(env or {}),
+        }
         self.process: subprocess.Popen[bytes] | None = None
         self.log_path = data_dir.parent / f"{data_dir.name}-server.log"
 
