@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final
 from hft.core.fixedpoint import UnitText
 from hft.domain.exchange import queries as exchange_queries
 from hft.domain.exchange.exchange import Exchange
-from hft.domain.exchange.money import CASH_SCALE, cash_to_decimal
+from hft.domain.exchange.money import average_price, cash_to_decimal
 from hft.domain.instruments import Instrument
 from hft.domain.matching import queries as matching_queries
 
@@ -143,14 +143,10 @@ def position_fields(exchange: Exchange, account: int, symbol: str, sequence: int
     if view is None:
         return {}
     instrument = _texts(exchange, symbol).instrument
-    average = ""
-    if view.net:
-        # The REST API's average price: open cost per unit, exact, without trailing zeros.
-        per_unit = Decimal(abs(view.open_cost)) / abs(int(view.net)) / CASH_SCALE / instrument.lot_size
-        average = _decimal(per_unit.normalize())
+    average = average_price(view.open_cost, view.net, instrument.lot_size)
     return {
         "net_quantity": _decimal(instrument.lots_to_quantity(view.net)),
-        "average_price": average,
+        "average_price": "" if average is None else _decimal(average),
         "open_cost": _decimal(cash_to_decimal(view.open_cost)),
         "realized_pnl": _decimal(cash_to_decimal(view.realized)),
         "fees_paid": _decimal(cash_to_decimal(view.fees)),

@@ -49,3 +49,10 @@ def cash_to_decimal(units: int) -> Decimal:
 def quantity_to_decimal(units: int) -> Decimal:
     """Turn quantity units into the decimal quantity a user sees."""
     return Decimal(units).scaleb(-8).normalize() if units else Decimal(0)
+
+
+def average_price(open_cost: int, net: int, lot_size: Decimal) -> Decimal | None:
+    """Return the open cost per unit of a position of ``net`` lots (None when flat): exact, without trailing zeros."""
+    if not net:
+        return None
+    return (Decimal(abs(open_cost)) / abs(net) / CASH_SCALE / lot_size).normalize()

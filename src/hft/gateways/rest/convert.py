@@ -17,7 +17,7 @@ import msgspec
 from hft.core import rejects
 from hft.core.fixedpoint import Rejection, UnitText, to_units
 from hft.domain.commands import AmendOrder, SubmitOrder
-from hft.domain.exchange.money import CASH_SCALE, MAX_CASH_UNITS, QUANTITY_SCALE, cash_to_decimal
+from hft.domain.exchange.money import MAX_CASH_UNITS, QUANTITY_SCALE, average_price, cash_to_decimal
 from hft.domain.exchange.queries import AccountView, PositionView
 from hft.domain.exchange.risk import RiskLimits
 from hft.domain.instruments import Instrument
@@ -316,15 +316,11 @@ def trade_response(trade: Trade, instrument: Instrument) -> schemas.TradeRespons
 
 def position_response(position: PositionView, instrument: Instrument) -> schemas.PositionResponse:
     """Describe a position and its P&L."""
-    average = None
-    if position.net:
-        average = _text(
-            (Decimal(abs(position.open_cost)) / abs(int(position.net)) / CASH_SCALE / instrument.lot_size).normalize()
-        )
+    average = average_price(position.open_cost, position.net, instrument.lot_size)
     return schemas.PositionResponse(
         symbol=position.symbol,
         quantity=_text(instrument.lots_to_quantity(position.net)),
-        avg_price=average,
+        avg_price=None if average is None else _text(average),
         realized_pnl=_text(cash_to_decimal(position.realized)),
         unrealized_pnl=_text(cash_to_decimal(position.unrealized)),
         mark_price=_text(instrument.ticks_to_price(position.mark)) if position.mark else None,
