@@ -4,9 +4,12 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-SOURCES := $(shell find src -name '*.py') pyproject.toml setup.py mypyc.ini
+PROTOS := $(shell find src -name '*.proto')
+# The gRPC modules generated from PROTOS are build output, not sources (hft.gateways.grpc.codegen).
+SOURCES := $(shell find src -name '*.py' ! -name '*_pb2.py' ! -name '*_pb2_grpc.py') $(PROTOS) pyproject.toml setup.py mypyc.ini
+GENERATED := src/hft/gateways/grpc/v1/trading_pb2.py
 
-.PHONY: help install run test test-compiled test-pure check format bench soak clean
+.PHONY: help install proto run test test-compiled test-pure check format bench soak clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -19,7 +22,12 @@ $(VENV)/.installed: $(BIN)/activate $(SOURCES)
 	$(BIN)/python -m pip install --quiet '.[dev]'
 	@touch $@
 
-install: $(VENV)/.installed ## Create .venv and install hft with its compiled engine and dev tools
+install: $(VENV)/.installed $(GENERATED) ## Create .venv and install hft with its compiled engine and dev tools
+
+proto: $(GENERATED) ## Generate the gRPC modules into the source tree (install does; so does their first import)
+
+$(GENERATED): $(PROTOS) | $(VENV)/.installed
+	PYTHONPATH=src $(BIN)/python -m hft.gateways.grpc.codegen
 
 run: install ## Set up and run the platform: the venue on http://127.0.0.1:8000 (Ctrl-C stops it)
 	$(BIN)/hft serve
@@ -52,3 +60,4 @@ soak: install ## Long property-test runs, 2,000 crash kills, 200 outages per ser
 
 clean: ## Remove the virtual environment and build output
 	rm -rf $(VENV) build dist src/*.egg-info .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	find src -name '*_pb2.py' -o -name '*_pb2.pyi' -o -name '*_pb2_grpc.py' | xargs rm -f

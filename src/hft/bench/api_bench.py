@@ -80,7 +80,7 @@ class ServerProcess:
 
     def __enter__(self) -> ServerProcess:
         environment = {name: value for name, value in os.environ.items() if not name.startswith("HFT_")}
-        environment.update(HFT_ADMIN_TOKEN=self.token, HFT_FSYNC="true")
+        environment.update(HFT_ADMIN_TOKEN=self.token, HFT_FSYNC="true", HFT_GRPC_ENABLED="false")
         command = [sys.executable, "-m", "hft", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         with self.log.open("wb") as log:
             self._process = subprocess.Popen(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import signal
 from pathlib import Path
@@ -44,6 +45,11 @@ def serve(
         uvloop.run(run_server(settings))
     except DataDirectoryInUseError as error:
         typer.secho(f"error: {error}", err=True, fg="red")
+        raise typer.Exit(1) from error
+    except OSError as error:
+        if error.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        typer.secho(f"error: {error.strerror}; choose another port", err=True, fg="red")
         raise typer.Exit(1) from error
 
 
@@ -98,6 +104,7 @@ def _announce(settings: Settings, demo_api_key: str | None) -> None:
         f"  health     {base}/health",
         f"  metrics    {base}/metrics",
         f"  websocket  ws://{settings.host}:{settings.port}/ws",
+        *([f"  gRPC       {settings.host}:{settings.grpc_port} (hft.v1.Trading)"] if settings.grpc_enabled else []),
         f"  data       {settings.data_dir.resolve()}",
     ]
     if demo_api_key:

@@ -58,11 +58,17 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     kafka_partitions: Annotated[int, msgspec.Meta(ge=1, le=1024)] = 3
     kafka_replication_factor: Annotated[int, msgspec.Meta(ge=1, le=16)] = 1
     # The gRPC gateway (order entry and streams for internal services), on host:grpc_port.
-    grpc_enabled: bool = False
+    grpc_enabled: bool = True
     grpc_port: Port = 50051
     # The FIX 4.4 acceptor, on host:fix_port; its sessions (SenderCompID -> account) come from fix_sessions_file.
     fix_enabled: bool = False
     fix_port: Port = 9878
+    # TOML: [sessions.<SenderCompID>] account = <id>, password_sha256 = "<hex>" (see docs/api/fix.md).
+    fix_sessions_file: Path | None = None
+    # The venue's CompID: the TargetCompID clients send, the SenderCompID they receive.
+    fix_comp_id: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = "HFT"
+    # Cancel the orders a session entered when its connection ends (a session may override it).
+    fix_cancel_on_disconnect: bool = False
     # The Redis cache (none when unset): redis://host:6379/0.
     redis_url: str | None = None
     # Key prefix in Redis, so deployments can share a server ("" keeps position:... and marketdata:...).
@@ -81,6 +87,8 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
             raise SettingsError("kafka_bootstrap must be host:port[,host:port...]")
         if self.redis_url is not None and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("redis_url must be a redis://, rediss:// or unix:// URL")
+        if self.fix_enabled and self.fix_sessions_file is None:
+            raise SettingsError("fix_enabled needs fix_sessions_file (the sessions that may log on)")
 
     @property
     def resolved_database_url(self) -> str:
@@ -97,6 +105,7 @@ def _is_host_port_list(text: str) -> bool:
 
 
 FIELDS: Final = frozenset(Settings.__struct_fields__)
+PATH_FIELDS: Final = ("data_dir", "fix_sessions_file")
 
 
 def load_settings(
@@ -117,8 +126,9 @@ def load_settings(
 
 
 def _convert(values: dict[str, Any]) -> Settings:
-    if isinstance(values.get("data_dir"), str):
-        values = {**values, "data_dir": Path(values["data_dir"])}
+    for name in PATH_FIELDS:
+        if isinstance(values.get(name), str):
+            values = {**values, name: Path(values[name])}
     try:
         return msgspec.convert(values, Settings, strict=False)
     except msgspec.ValidationError as error:

@@ -16,11 +16,10 @@ from typing import Any, Final
 
 import msgspec
 
-from hft.core import rejects
-from hft.domain.events import OrderAccepted, OrderRejected
 from hft.engine.service import CoreUnavailableError
+from hft.gateways.orders import enter_order
 from hft.gateways.rest import schemas
-from hft.gateways.rest.convert import InputError, decode_body, order_response, submit_command
+from hft.gateways.rest.convert import InputError, decode_body, order_response
 from hft.gateways.rest.security import check_signature, identify
 from hft.service.venue import Venue
 
@@ -42,26 +41,10 @@ async def place_order(venue: Venue, account: int, body: bytes, content_type: str
     """
     started = time.perf_counter_ns()
     request = decode_body(body, content_type, schemas.OrderRequest)
-    instrument = venue.by_symbol.get(request.symbol)
-    if instrument is None:
-        raise InputError("UNKNOWN_SYMBOL", f"unknown symbol {request.symbol!r}; see GET /api/instruments")
-    command = submit_command(request, account, instrument, time.time_ns())
     metrics = venue.metrics
-    metrics.gateway_stage.observe((time.perf_counter_ns() - started) / 1000)
-    ack = await venue.execute(command)
-    # The first acceptance or refusal is this order's: only expiries of older orders can come before it.
-    order_id = next(event.order_id for event in ack.events if isinstance(event, OrderAccepted | OrderRejected))
-    order = venue.history.order(account, order_id)
-    if order is None:  # only a repeated client order id creates no order
-        metrics.orders_rejected.inc()
-        existing = venue.history.order_by_client_id(account, request.client_order_id)
-        raise InputError(
-            rejects.reject_name(rejects.DUPLICATE_CLIENT_ORDER_ID),
-            f"client_order_id {request.client_order_id!r} is already used by order "
-            f"{existing.order_id if existing else 'unknown'}",
-            status=409,
-        )
-    (metrics.orders_rejected if order.reject_code else metrics.orders_accepted).inc()
+    order, instrument = await enter_order(
+        venue, account, request, started, metrics.orders_accepted, metrics.orders_rejected
+    )
     response = order_response(order, instrument)
     metrics.rest_order_latency.observe((time.perf_counter_ns() - started) / 1000)
     return response

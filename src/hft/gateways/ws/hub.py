@@ -17,14 +17,12 @@ import msgspec
 from hft.domain.events import BookLevelChanged
 from hft.domain.exchange import queries as exchange_queries
 from hft.domain.matching import queries
-from hft.domain.orders import BUY
+from hft.gateways.book import changed_levels
 from hft.gateways.rest.convert import (
     execution_response,
     levels_text,
     order_response,
     position_response,
-    price_text,
-    quantity_text,
     trade_response,
 )
 from hft.gateways.rest.market import ticker
@@ -143,15 +141,7 @@ class Hub:
                 self._send(sessions, message)
 
     def _book_update(self, symbol: str, changes: list[BookLevelChanged], previous: int) -> bytes:
-        instrument = self.venue.by_symbol[symbol]
-        latest: dict[tuple[int, int], int] = {}
-        for change in changes:
-            latest[(change.side, change.price)] = change.quantity
-        bids: list[list[str]] = []
-        asks: list[list[str]] = []
-        for (side, price), quantity in latest.items():
-            level = [price_text(instrument, price), quantity_text(instrument, quantity)]
-            (bids if side == BUY else asks).append(level)
+        bids, asks = changed_levels(self.venue.by_symbol[symbol], changes)
         return encoder.encode(
             {
                 "channel": f"book.{symbol}",
