@@ -46,6 +46,9 @@ def serve(
     except DataDirectoryInUseError as error:
         typer.secho(f"error: {error}", err=True, fg="red")
         raise typer.Exit(1) from error
+    except SettingsError as error:  # a gateway's own configuration (the FIX sessions file) is read as it starts
+        typer.secho(f"error: {error}", err=True, fg="red")
+        raise typer.Exit(2) from error
     except OSError as error:
         if error.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
             raise
@@ -105,6 +108,11 @@ def _announce(settings: Settings, demo_api_key: str | None) -> None:
         f"  metrics    {base}/metrics",
         f"  websocket  ws://{settings.host}:{settings.port}/ws",
         *([f"  gRPC       {settings.host}:{settings.grpc_port} (hft.v1.Trading)"] if settings.grpc_enabled else []),
+        *(
+            [f"  FIX 4.4    {settings.host}:{settings.fix_port} (TargetCompID {settings.fix_comp_id})"]
+            if settings.fix_enabled
+            else []
+        ),
         f"  data       {settings.data_dir.resolve()}",
     ]
     if demo_api_key:
