@@ -140,14 +140,19 @@ def _path_from_env(environ: Mapping[str, str]) -> Path | None:
     return Path(value) if value else None
 
 
-def _read_file(path: Path) -> dict[str, Any]:
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """Read the TOML file ``what`` names (e.g. "config file"); raise ``SettingsError`` if unreadable or invalid."""
     try:
         with path.open("rb") as file:
-            data = tomllib.load(file)
+            return tomllib.load(file)
     except OSError as error:
-        raise SettingsError(f"cannot read config file {path}: {error.strerror}") from error
+        raise SettingsError(f"cannot read {what} {path}: {error.strerror}") from error
     except tomllib.TOMLDecodeError as error:
-        raise SettingsError(f"config file {path} is not valid TOML: {error}") from error
+        raise SettingsError(f"{what} {path} is not valid TOML: {error}") from error
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    data = read_toml(path, "config file")
     unknown = sorted(set(data) - FIELDS)
     if unknown:
         raise SettingsError(f"config file {path}: unknown setting(s) {', '.join(unknown)}")

@@ -17,11 +17,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import tomllib
 from pathlib import Path
 from typing import Any, Final
 
-from hft.config.settings import SettingsError
+from hft.config.settings import SettingsError, read_toml
 
 # CompIDs go into directory names and FIX headers: keep them to a safe alphabet.
 COMP_ID: Final = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -48,13 +47,7 @@ class SessionConfig:
 
 def load_sessions(path: Path, default_cancel_on_disconnect: bool) -> dict[str, SessionConfig]:
     """Read the sessions file; return SenderCompID -> config. Raise ``SettingsError`` naming what is wrong."""
-    try:
-        with path.open("rb") as file:
-            data = tomllib.load(file)
-    except OSError as error:
-        raise SettingsError(f"cannot read fix_sessions_file {path}: {error.strerror}") from error
-    except tomllib.TOMLDecodeError as error:
-        raise SettingsError(f"fix_sessions_file {path} is not valid TOML: {error}") from error
+    data = read_toml(path, "fix_sessions_file")
     unknown = sorted(set(data) - {"sessions"})
     if unknown:
         raise SettingsError(f"fix_sessions_file {path}: unknown key(s) {', '.join(unknown)}")
