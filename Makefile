@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 # Wheels built once and reused (quickfix takes minutes to compile); .ci/run fills it, pip falls back to sources.
-HFT_WHEELS ?= $(HOME)/.cache/hft-wheels
+WHEEL_CACHE ?= $(HOME)/.cache/hft-wheels
 PROTOS := $(shell find src -name '*.proto')
 # The gRPC modules generated from PROTOS are build output, not sources (hft.gateways.grpc.codegen).
 SOURCES := $(shell find src -name '*.py' ! -name '*_pb2.py' ! -name '*_pb2_grpc.py') $(PROTOS) pyproject.toml setup.py mypyc.ini
@@ -21,7 +21,7 @@ $(BIN)/activate:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/activate $(SOURCES)
-	$(BIN)/python -m pip install --quiet --find-links $(HFT_WHEELS) '.[dev]'
+	$(BIN)/python -m pip install --quiet --find-links $(WHEEL_CACHE) '.[dev]'
 	@touch $@
 
 install: $(VENV)/.installed $(GENERATED) ## Create .venv and install hft with its compiled engine and dev tools
