@@ -185,7 +185,8 @@ class Exchange:
         code = check_position(limits, worst, scale.units_per_lot)
         if code:
             return code
-        if side == BUY and notional + notional * account.taker_fee_bps // BPS > account.buying_power():
+        # int(): an i64 operand would make mypyc compute the product in i64, and a notional overflows it.
+        if side == BUY and notional + notional * int(account.taker_fee_bps) // BPS > account.buying_power():
             return rejects.INSUFFICIENT_BUYING_POWER
         self._submitted_risk_price = price
         return 0
@@ -265,7 +266,7 @@ class Exchange:
             extra = scale.notional(new_risk_price, new_leaves) - scale.notional(
                 open_order.risk_price, open_order.leaves
             )
-            if extra > 0 and extra + extra * account.taker_fee_bps // BPS > account.buying_power():
+            if extra > 0 and extra + extra * int(account.taker_fee_bps) // BPS > account.buying_power():
                 return rejects.INSUFFICIENT_BUYING_POWER
         return 0
 
@@ -348,8 +349,8 @@ class Exchange:
         notional = scale.notional(event.price, quantity)
         taker = self._filled(event.taker_order_id, quantity, notional)
         maker = self._filled(event.maker_order_id, quantity, notional)
-        taker_fee = notional * taker.taker_fee_bps // BPS
-        maker_fee = notional * maker.maker_fee_bps // BPS
+        taker_fee = notional * int(taker.taker_fee_bps) // BPS  # int(): in arbitrary precision, as above
+        maker_fee = notional * int(maker.maker_fee_bps) // BPS
         self._pay_fee(taker, event.symbol, taker_fee)
         self._pay_fee(maker, event.symbol, maker_fee)
         buyer, seller = (taker, maker) if event.aggressor_side == BUY else (maker, taker)

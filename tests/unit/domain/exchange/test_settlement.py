@@ -17,7 +17,7 @@ from tests.unit.domain.exchange.harness import (
     notional,
 )
 
-from hft.domain.events import BookLevelChanged, OrderAccepted, TradeExecuted
+from hft.domain.events import BookLevelChanged, OrderAccepted, OrderRejected, TradeExecuted
 from hft.domain.exchange import queries
 from hft.domain.exchange.commands import SetMarkPrice
 from hft.domain.exchange.events import MarkPriceSet, PositionChanged
@@ -346,3 +346,20 @@ def test_queries_of_missing_accounts_and_positions_answer_none(market: Market) -
     assert queries.position(market.exchange, 99, AAPL) is None
     assert queries.position(market.exchange, ALICE, AAPL) is None  # never traded nor ordered
     assert queries.net_positions(market.exchange) == {}
+
+
+def test_notionals_and_fees_beyond_64_bits_are_computed_exactly_not_overflowed() -> None:
+    # 500,000 lots at 10,000.00 is 5 * 10**17 cash units; a 1% fee on it multiplies it by 100 on the way (5 * 10**19),
+    # past what a 64-bit integer holds: the compiled exchange must still compute it in arbitrary precision.
+    market = Market()
+    market.open_account(ALICE, 10**18, taker_fee_bps=100)
+    market.open_account(BOB, 10**18, maker_fee_bps=100)
+    market.sell(500_000, 1_000_000, account=BOB)
+    events = market.submit(BUY, 500_000, 1_000_000, account=ALICE)
+    trade = market.one(events, TradeExecuted)
+    assert trade.quantity == 500_000
+    alice = queries.account(market.exchange, ALICE)
+    assert alice.cash == 10**18 - 5 * 10**17 - 5 * 10**15
+    # The largest order an instrument allows, far beyond any account's cash, is refused, not a crash.
+    refused = market.submit(BUY, 1_000_000, 100_000_000, account=ALICE)
+    assert market.one(refused, OrderRejected).reason == "INSUFFICIENT_BUYING_POWER"
