@@ -69,8 +69,9 @@ class ServerProcess:
     ``server.log`` beside its data directory.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, environment: dict[str, str] | None = None) -> None:
         self.directory = directory
+        self.environment = environment or {}
         self.token = secrets.token_urlsafe(24)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -80,7 +81,7 @@ class ServerProcess:
 
     def __enter__(self) -> ServerProcess:
         environment = {name: value for name, value in os.environ.items() if not name.startswith("HFT_")}
-        environment.update(HFT_ADMIN_TOKEN=self.token, HFT_FSYNC="true", HFT_GRPC_ENABLED="false")
+        environment.update(HFT_ADMIN_TOKEN=self.token, HFT_FSYNC="true", HFT_GRPC_ENABLED="false", **self.environment)
         command = [sys.executable, "-m", "hft", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
         with self.log.open("wb") as log:
             self._process = subprocess.Popen(

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from hft.bench import core_bench, engine_bench, streams_bench
+from hft.bench import core_bench, engine_bench, fix_bench, streams_bench
 from hft.bench.orderflow import FlowRow, generate, read_csv
 from hft.cli.bench_api import bench_api
 
@@ -96,6 +96,28 @@ def bench_streams(
         result = streams_bench.run(settings)
     except (RuntimeError, OSError) as error:
         typer.echo(f"hft bench streams: {error}", err=True)
+        raise typer.Exit(1) from error
+    result["machine"] = f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}"
+    typer.echo(json.dumps(result))
+
+
+@bench_app.command("fix")
+def bench_fix(
+    seconds: Annotated[int, typer.Option(min=1, max=3600, help="Length of each phase.")] = 10,
+    rate: Annotated[
+        int, typer.Option(min=1, max=1_000_000, help="Orders per second offered in the latency phase.")
+    ] = 5_000,
+    window: Annotated[int, typer.Option(min=1, max=100_000, help="Unanswered orders in the throughput phase.")] = 512,
+    data_dir: Annotated[
+        Path | None, typer.Option(file_okay=False, help="Parent of the server's temporary data directory.")
+    ] = None,
+) -> None:
+    """Serve the venue with FIX on; drive NewOrderSingles from this process: orders/s and latency to ExecutionReport."""
+    settings = fix_bench.FixBenchSettings(seconds=seconds, rate=rate, window=window, data_dir=data_dir)
+    try:
+        result = fix_bench.run(settings)
+    except (RuntimeError, OSError) as error:
+        typer.echo(f"hft bench fix: {error}", err=True)
         raise typer.Exit(1) from error
     result["machine"] = f"{platform.machine()} {platform.python_implementation()} {platform.python_version()}"
     typer.echo(json.dumps(result))
