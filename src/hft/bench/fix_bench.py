@@ -68,8 +68,9 @@ def run(settings: FixBenchSettings) -> dict[str, Any]:
 class FixClient(asyncio.Protocol):
     """One logged-on session: sends NewOrderSingles, notes when each ClOrdID is first answered."""
 
-    def __init__(self, sender: bytes, answered: dict[bytes, int], rejected: list[bytes]) -> None:
+    def __init__(self, sender: bytes, due: dict[bytes, int], answered: dict[bytes, int], rejected: list[bytes]) -> None:
         self.sender = sender
+        self.due = due  # this phase's orders: reports about earlier phases' resting orders do not count
         self.answered = answered
         self.rejected = rejected
         self.sequence = 1
@@ -91,7 +92,7 @@ class FixClient(asyncio.Protocol):
             kind = _value(message, b"\x0135=")
             if kind == b"8":
                 client_order_id = _value(message, b"\x0111=")
-                if client_order_id is not None and client_order_id not in self.answered:
+                if client_order_id in self.due and client_order_id not in self.answered:
                     self.answered[client_order_id] = now
             elif kind == b"A" and not self.logged_on.done():
                 self.logged_on.set_result(None)
@@ -124,14 +125,14 @@ async def _measure(port: int, settings: FixBenchSettings, closed_loop: bool) -> 
     loop = asyncio.get_running_loop()
     answered: dict[bytes, int] = {}
     rejected: list[bytes] = []
+    due: dict[bytes, int] = {}
     clients: list[FixClient] = []
     for name in SESSIONS:
-        client = FixClient(name, answered, rejected)
+        client = FixClient(name, due, answered, rejected)
         await loop.create_connection(lambda client=client: client, "127.0.0.1", port)  # type: ignore[misc]
         await asyncio.wait_for(client.logged_on, LOGON_TIMEOUT_SECONDS)
         clients.append(client)
     prefix = b"T" if closed_loop else b"L"
-    due: dict[bytes, int] = {}
     started = time.perf_counter_ns()
     if closed_loop:
         await _closed_loop(clients, due, answered, prefix, settings)

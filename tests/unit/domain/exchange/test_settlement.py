@@ -359,6 +359,7 @@ def test_notionals_and_fees_beyond_64_bits_are_computed_exactly_not_overflowed()
     trade = market.one(events, TradeExecuted)
     assert trade.quantity == 500_000
     alice = queries.account(market.exchange, ALICE)
+    assert alice is not None
     assert alice.cash == 10**18 - 5 * 10**17 - 5 * 10**15
     # The largest order an instrument allows, far beyond any account's cash, is refused, not a crash.
     refused = market.submit(BUY, 1_000_000, 100_000_000, account=ALICE)
