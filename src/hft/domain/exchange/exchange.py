@@ -407,7 +407,9 @@ class Exchange:
     def _commit(self, open_order: OpenOrder, lots: i64) -> None:
         """Add (or, negative, release) ``lots`` of an order's commitment to its account and position."""
         if open_order.side == BUY:
-            open_order.account.open_buy_notional += lots * open_order.risk_price * open_order.cash_per_tick_lot
+            # In arbitrary precision: an i64 operand would make mypyc multiply in 64 bits.
+            notional = int(lots) * int(open_order.risk_price) * open_order.cash_per_tick_lot
+            open_order.account.open_buy_notional += notional
             open_order.position.open_buy += lots
         else:
             open_order.position.open_sell += lots

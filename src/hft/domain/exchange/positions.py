@@ -44,13 +44,14 @@ class Position:
         size = lots if lots > 0 else -lots
         held = net if net > 0 else -net
         closing = size if size < held else held
-        closing_notional = notional if closing == size else notional * closing // size
+        # int(): with an i64 operand mypyc would compute these products of cash and lots in 64 bits, and overflow.
+        closing_notional = notional if closing == size else notional * int(closing) // int(size)
         if closing == held:
             removed_cost = self.open_cost
         elif self.open_cost >= 0:
-            removed_cost = self.open_cost * closing // held
+            removed_cost = self.open_cost * int(closing) // int(held)
         else:
-            removed_cost = -(-self.open_cost * closing // held)
+            removed_cost = -(-self.open_cost * int(closing) // int(held))
         proceeds = closing_notional if lots < 0 else -closing_notional
         self.realized += proceeds - removed_cost
         self.open_cost -= removed_cost

@@ -134,7 +134,7 @@ def check_collar(limits: RiskLimits, book: OrderBook, order_type: i64, price: i6
 def check_position(limits: RiskLimits, worst_case_lots: i64, units_per_lot: int) -> i64:
     """Check the largest net position the account could reach if its orders on one side all filled."""
     size = worst_case_lots if worst_case_lots >= 0 else -worst_case_lots
-    if limits.max_position and size * units_per_lot > limits.max_position:
+    if limits.max_position and int(size) * units_per_lot > limits.max_position:  # int(): not in 64 bits
         return rejects.MAX_POSITION
     return 0
 

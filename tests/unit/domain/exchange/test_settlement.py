@@ -9,6 +9,7 @@ from tests.unit.domain.exchange.harness import (
     BTC,
     BTC_CASH_PER_TICK_LOT,
     CAROL,
+    CASH_PER_TICK_LOT,
     MSFT,
     RICH,
     Market,
@@ -364,3 +365,25 @@ def test_notionals_and_fees_beyond_64_bits_are_computed_exactly_not_overflowed()
     # The largest order an instrument allows, far beyond any account's cash, is refused, not a crash.
     refused = market.submit(BUY, 1_000_000, 100_000_000, account=ALICE)
     assert market.one(refused, OrderRejected).reason == "INSUFFICIENT_BUYING_POWER"
+
+
+def test_closing_part_of_a_large_position_keeps_exact_cost_and_realized_pnl() -> None:
+    # Proportional cost and proceeds multiply a notional of 10**17 or more by a lot count before dividing:
+    # the compiled exchange must do that in arbitrary precision too.
+    market = Market()
+    for account in (ALICE, BOB, CAROL):
+        market.open_account(account, 10**18)
+    market.sell(500_000, 1_000_000, account=BOB)
+    market.buy(500_000, 1_000_000, account=ALICE)  # ALICE: long 500,000 at 10,000.00
+    market.buy(200_000, 1_100_000, account=CAROL)
+    market.sell(200_000, 1_100_000, account=ALICE)  # closes 200,000 at 11,000.00
+    position = queries.position(market.exchange, ALICE, AAPL)
+    assert position is not None
+    assert (position.net, position.open_cost) == (300_000, 300_000 * 1_000_000 * CASH_PER_TICK_LOT)
+    assert position.realized == 200_000 * 100_000 * CASH_PER_TICK_LOT
+    market.buy(400_000, 1_000_000, account=CAROL)
+    market.sell(400_000, 1_000_000, account=ALICE)  # closes 300,000 and opens a 100,000 short, all at 10,000.00
+    position = queries.position(market.exchange, ALICE, AAPL)
+    assert position is not None
+    assert (position.net, position.open_cost) == (-100_000, -100_000 * 1_000_000 * CASH_PER_TICK_LOT)
+    assert position.realized == 200_000 * 100_000 * CASH_PER_TICK_LOT
