@@ -2,41 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import asyncpg  # type: ignore[import-untyped]
-import pytest
-
-# The machine's server, trust authentication, and an existing database to connect to for CREATE DATABASE.
-ADMIN_URL = os.environ.get("HFT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-async def execute(url: str, statement: str) -> None:
-    """Run one statement on its own connection."""
-    connection = await asyncpg.connect(url, timeout=3)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
+from tests.integration.adapters.sql import servers
+from tests.integration.skipping import skip_or_fail
 
 
 @contextmanager
 def fresh_database(prefix: str) -> Iterator[str]:
     """Create an empty database and yield its URL; skip when PostgreSQL is unreachable, except in CI (fail)."""
+    if not servers.reachable():
+        skip_or_fail(f"PostgreSQL is unreachable at {servers.ADMIN_URL}")
+    url = servers.create_database(prefix)
     try:
-        asyncio.run(execute(ADMIN_URL, "SELECT 1"))
-    except (OSError, asyncpg.PostgresError, TimeoutError) as error:
-        reason = f"PostgreSQL is unreachable at {ADMIN_URL}: {error}"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason} (CI is set, so PostgreSQL tests may not be skipped)")
-        pytest.skip(reason)
-    name = f"{prefix}_{secrets.token_hex(6)}"
-    asyncio.run(execute(ADMIN_URL, f'CREATE DATABASE "{name}"'))
-    try:
-        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        yield url
     finally:
-        asyncio.run(execute(ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        servers.drop_database(url)

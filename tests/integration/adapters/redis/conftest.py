@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from tests.integration.adapters.redis import servers
+from tests.integration.skipping import skip_or_fail
 
 from hft.testing.services import RedisServer
 
@@ -21,7 +22,7 @@ def shared_url() -> str:
     if _shared_reachable is None:
         _shared_reachable = servers.reachable()
     if not _shared_reachable:
-        servers.skip_or_fail(f"Redis is unreachable at {servers.SHARED_URL}")
+        skip_or_fail(f"Redis is unreachable at {servers.SHARED_URL}")
     return servers.SHARED_URL
 
 

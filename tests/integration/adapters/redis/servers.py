@@ -1,4 +1,4 @@
-"""Redis servers for the cache tests: the machine's own (a unique key prefix per test) and throwaway ones.
+"""The machine's Redis for the cache tests (a unique key prefix per test; private servers: hft.testing.services).
 
 Tests skip when the machine's Redis cannot be reached, except in CI (``CI``
 set), where a missing server is a failure: CI must not pass by testing nothing.
@@ -7,22 +7,11 @@ set), where a missing server is a failure: CI must not pass by testing nothing.
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 
-import pytest
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-SHARED_URL = os.environ.get("HFT_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip the test, or fail it in CI, where every Redis test must run."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so Redis tests may not be skipped)")
-    pytest.skip(reason)
+SHARED_URL = "redis://127.0.0.1:6379/0"
 
 
 async def _ping(url: str) -> bool:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from tests.integration.adapters.sql import servers
+from tests.integration.skipping import skip_or_fail
 
 _postgres_reachable: bool | None = None
 
@@ -24,7 +25,7 @@ def postgresql_url() -> Iterator[str]:
     if _postgres_reachable is None:
         _postgres_reachable = servers.reachable()
     if not _postgres_reachable:
-        servers.skip_or_fail(f"PostgreSQL is unreachable at {servers.ADMIN_URL}")
+        skip_or_fail(f"PostgreSQL is unreachable at {servers.ADMIN_URL}")
     url = servers.create_database()
     yield url
     servers.drop_database(url)

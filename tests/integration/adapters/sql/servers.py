@@ -10,27 +10,21 @@ import asyncio
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import create_async_engine
+from tests.integration.skipping import skip_or_fail
 
 from hft.adapters.sql.urls import async_url
+from hft.testing.server import free_port
 
 # The machine's server; trust authentication, an existing database to connect to for CREATE DATABASE.
-ADMIN_URL = os.environ.get("HFT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-POSTGRES_BIN = Path(os.environ.get("HFT_TEST_POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
-
-
-def skip_or_fail(reason: str) -> None:
-    """Skip the test, or fail it in CI, where every PostgreSQL test must run."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so PostgreSQL tests may not be skipped)")
-    pytest.skip(reason)
+ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# Not HFT_ names: hft serve refuses HFT_ variables it does not know, and test servers inherit the environment.
+POSTGRES_BIN = Path(os.environ.get("TEST_POSTGRES_BIN", "/usr/lib/postgresql/15/bin"))
 
 
 async def _admin(statement: str) -> None:
@@ -52,9 +46,9 @@ def reachable() -> bool:
     return True
 
 
-def create_database() -> str:
+def create_database(prefix: str = "hft_test") -> str:
     """Create an empty, uniquely named database on the machine's server; return its URL."""
-    name = f"hft_test_{secrets.token_hex(6)}"
+    name = f"{prefix}_{secrets.token_hex(6)}"
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     return ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
 
@@ -63,14 +57,6 @@ def drop_database(url: str) -> None:
     """Drop the database at ``url``, disconnecting whoever is still connected."""
     name = url.rsplit("/", 1)[1]
     asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 class ThrowawayPostgres:
