@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from hft.bench.core_bench import core_commands, remove, temporary_data_dir
 from hft.bench.orderflow import FlowRow, flow_instruments, generate
 from hft.config.settings import Settings
@@ -64,18 +66,13 @@ def _brokers(settings: StreamsBenchSettings) -> dict[str, Configure]:
     configured: dict[str, Configure] = {}
     if settings.nats_url:
         url = settings.nats_url
-        configured["nats"] = lambda base: _with(base, nats_url=url)
+        configured["nats"] = lambda base: msgspec.structs.replace(base, nats_url=url)
     if settings.kafka_bootstrap:
         bootstrap = settings.kafka_bootstrap
-        configured["kafka"] = lambda base: _with(base, kafka_bootstrap=bootstrap)
+        configured["kafka"] = lambda base: msgspec.structs.replace(base, kafka_bootstrap=bootstrap)
     if not configured:
         raise RuntimeError("no broker to measure: give --nats URL and/or --kafka HOST:PORT")
     return configured
-
-
-def _with(base: Settings, **changes: Any) -> Settings:
-    fields = {name: getattr(base, name) for name in base.__struct_fields__}
-    return Settings(**{**fields, **changes})
 
 
 def _settings(data_dir: Path, fsync: bool) -> Settings:

@@ -89,7 +89,8 @@ class StreamPublisher:
         self.metrics: Final = metrics
         self.max_round_messages: Final = max_round_messages
         self.max_pending_events: Final = max_pending_events
-        self._queue: deque[list[Ack]] = deque()
+        # Each durable batch with its event count (counted once, on the event loop, when it arrives).
+        self._queue: deque[tuple[list[Ack], int]] = deque()
         self._pending_events = 0
         self._dropped = 0  # how many times the queue was dropped for the journal to supply it
         self._positions: dict[Hashable, int] = {}
@@ -120,8 +121,9 @@ class StreamPublisher:
         """Queue one durable batch. O(1), never blocks; past ``max_pending_events`` the journal takes over."""
         self._last_command = acks[-1].sequence
         self._last_event = max(self._last_event, _last_event(acks))
-        self._queue.append(acks)
-        self._pending_events += sum(len(ack.events) for ack in acks)
+        events = sum(len(ack.events) for ack in acks)
+        self._queue.append((acks, events))
+        self._pending_events += events
         if self._pending_events > self.max_pending_events:
             if self._replay_through is None:
                 log.error(
@@ -236,12 +238,12 @@ class StreamPublisher:
         """Publish queued batches, several per round when they have piled up (fewer round trips under load)."""
         while self._queue and self._replay_through is None:
             taken, acks, events = 0, [], 0
-            for batch in self._queue:
-                if taken and events + sum(len(ack.events) for ack in batch) > self.max_round_messages:
+            for batch, count in self._queue:
+                if taken and events + count > self.max_round_messages:
                     break
                 taken += 1
                 acks.extend(batch)
-                events += sum(len(ack.events) for ack in batch)
+                events += count
             dropped = self._dropped
             await self._publish(acks, live=True)
             if self._dropped != dropped:
