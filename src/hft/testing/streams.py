@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from hft.domain.instruments import Instrument
+from hft.engine.core import Ack
 from hft.engine.replay import replay_batches
 from hft.streams.schema import STREAMS, Message, MessageEncoder
 
@@ -15,9 +16,14 @@ def expected_messages(
 ) -> dict[str, list[Message]]:
     """Replay journaled commands 1..``last_sequence`` and return each stream's messages in order. O(journal)."""
     instruments = list(instruments)
+    return messages_by_stream(replay_batches(journal_dir, instruments, last_sequence), instruments)
+
+
+def messages_by_stream(batches: Iterable[list[Ack]], instruments: Iterable[Instrument]) -> dict[str, list[Message]]:
+    """Return the messages of ``batches``' events, per stream, in order: what every broker must hold."""
     encoder = MessageEncoder(instruments)
     streams: dict[str, list[Message]] = {stream: [] for stream in STREAMS}
-    for acks in replay_batches(journal_dir, instruments, last_sequence):
+    for acks in batches:
         for message in encoder.encode(acks):
             streams[message.stream].append(message)
     return streams

@@ -15,7 +15,8 @@ from hft.engine.core import Ack
 from hft.engine.replay import replay_batches
 from hft.service.history import TradingHistory
 from hft.service.market import MarketData
-from hft.streams.schema import STREAMS, Message, MessageEncoder
+from hft.streams.schema import Message
+from hft.testing.streams import messages_by_stream
 
 Tables = dict[str, list[dict[str, Any]]]
 
@@ -46,12 +47,7 @@ class Journal:
 
     def messages(self) -> dict[str, list[Message]]:
         """Return, per stream, the messages every broker must hold: in order, each once."""
-        by_stream: dict[str, list[Message]] = {stream: [] for stream in STREAMS}
-        encoder = MessageEncoder(self.instruments)
-        for acks in self.batches:
-            for message in encoder.encode(acks):
-                by_stream[message.stream].append(message)
-        return by_stream
+        return messages_by_stream(self.batches, self.instruments)
 
     def tables(self) -> Tables:
         """Return the rows every table must hold, ``projection_state`` at the last event that changed a row.
