@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
 from hft import __version__
@@ -25,3 +28,19 @@ def version() -> None:
     """Print the installed version and whether the engine is compiled."""
     build = "compiled" if engine.__file__ and not engine.__file__.endswith(".py") else "pure Python"
     typer.echo(f"hft {__version__} ({build} engine)")
+
+
+@app.command()
+def openapi(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", dir_okay=False, help="Write to this file [default: stdout].")
+    ] = None,
+) -> None:
+    """Print the REST API's OpenAPI document (the dashboard's client is generated from it)."""
+    from hft.gateways.rest.openapi import openapi_json  # noqa: PLC0415 (the API loads only for this command)
+
+    document = openapi_json()
+    if output is None:
+        typer.echo(document, nl=False)
+    else:
+        output.write_text(document, encoding="utf-8")

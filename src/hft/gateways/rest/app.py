@@ -13,6 +13,7 @@ from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 
 from hft import __version__
+from hft.dashboard import dashboard_router
 from hft.gateways.rest import account, market, orders, system
 from hft.gateways.rest.admin import admin_router
 from hft.gateways.rest.convert import InputError
@@ -47,6 +48,7 @@ PUBLIC_ROUTES: list[Any] = [
     system.openapi_schema,
     admin_router,
     websocket_endpoint,
+    dashboard_router(),
 ]
 
 
